@@ -1,0 +1,5 @@
+"""Entry point: `flask --app app run`, or `gunicorn app:app`."""
+
+from planner import create_app
+
+app = create_app()

@@ -1,0 +1,60 @@
+"""Planner: a tool for writing a social media strategy together.
+
+`create_app` builds the Flask app; each capability is a package with its own blueprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import INSTANCE_DIR, Config
+from planner.extensions import csrf, db, migrate
+
+
+def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config or Config)
+    app.config.update(overrides)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+
+    from planner import models  # noqa: F401  (registers the tables with the metadata)
+    from planner.cli import plan_cli
+    from planner.documents.routes import bp as documents_bp
+    from planner.interchange.routes import bp as interchange_bp
+    from planner.plans.routes import bp as plans_bp
+    from planner.wizard.routes import bp as wizard_bp
+
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(wizard_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(interchange_bp)
+    app.cli.add_command(plan_cli)
+
+    from planner.web import register_template_helpers
+
+    register_template_helpers(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite enforces foreign keys only when asked, and waits rather than fails on a lock."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

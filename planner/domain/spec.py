@@ -1,0 +1,172 @@
+"""The building blocks of the domain declaration: field kinds, fields, entities and steps.
+
+These are plain frozen dataclasses.  `planner.domain.declaration` uses them to declare the
+plan once; everything else (models, forms, the JSON format, the document) reads that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# Limits shared by every declaration.  They bound what one person can type and what one
+# import can ask the database to hold.
+SHORT_TEXT = 200
+LONG_TEXT = 5000
+LIST_ITEMS = 50
+KEY_LENGTH = 40
+MAX_ITEMS_PER_KIND = 500
+NUMBER_MAX = 168.0  # hours in a week: no per-week figure can be larger
+
+
+class Kind(StrEnum):
+    """How a field is stored, edited and written to JSON."""
+
+    TEXT = "text"  # one line
+    LONGTEXT = "longtext"  # paragraphs
+    LIST = "list"  # list of short strings
+    ENUM = "enum"  # one value from a closed set
+    ENUM_LIST = "enum_list"  # several values from a closed set
+    REF = "ref"  # the key of another item of this plan
+    REF_LIST = "ref_list"  # keys of other items of this plan
+    BOOL = "bool"
+    NUMBER = "number"
+    DATE = "date"  # ISO 8601 date
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    label: str
+    required: bool = False
+    help: str = ""
+    max_length: int = SHORT_TEXT  # for text, and for each entry of a list
+    max_items: int = LIST_ITEMS  # for lists
+    choices: tuple[Choice, ...] = ()
+    target: str | None = None  # entity name, for references
+    minimum: float = 0.0
+    maximum: float = NUMBER_MAX
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind in (Kind.LIST, Kind.ENUM_LIST, Kind.REF_LIST)
+
+    @property
+    def is_ref(self) -> bool:
+        return self.kind in (Kind.REF, Kind.REF_LIST)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+    def choice_label(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return value
+
+    def empty(self) -> object:
+        """The value of a field nobody has filled in, as the JSON format writes it."""
+        if self.is_list:
+            return []
+        if self.kind is Kind.BOOL:
+            return False
+        return None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # "practice": the vocabulary's singular
+    collection: str  # "practices": the JSON key and table name
+    label: str
+    label_plural: str
+    key_prefix: str  # new keys are prefix + number: "pr3"
+    title_field: str  # the field that names an item in lists and references
+    fields: tuple[Field, ...]
+    help: str = ""
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    slug: str
+    title: str
+    prompt: str
+    example: str
+    plan_fields: tuple[str, ...] = ()  # the plan's own fields edited on this step
+    entities: tuple[str, ...] = ()  # entity names whose items are edited on this step
+    required_fields: tuple[str, ...] = ()  # plan fields that must be filled to be complete
+    required_entities: tuple[str, ...] = ()  # entities that need at least one item
+    tips: tuple[str, ...] = field(default_factory=tuple)
+
+
+# Shorthand constructors keep the declaration readable.
+
+
+def text(name: str, label: str, *, required: bool = False, help: str = "", max_length: int = SHORT_TEXT) -> Field:
+    return Field(name, Kind.TEXT, label, required=required, help=help, max_length=max_length)
+
+
+def longtext(name: str, label: str, *, required: bool = False, help: str = "") -> Field:
+    return Field(name, Kind.LONGTEXT, label, required=required, help=help, max_length=LONG_TEXT)
+
+
+def strings(name: str, label: str, *, help: str = "") -> Field:
+    return Field(name, Kind.LIST, label, help=help, max_length=SHORT_TEXT)
+
+
+def enum(name: str, label: str, choices: tuple[Choice, ...], *, required: bool = False, help: str = "") -> Field:
+    return Field(name, Kind.ENUM, label, required=required, help=help, choices=choices)
+
+
+def enums(name: str, label: str, choices: tuple[Choice, ...], *, help: str = "") -> Field:
+    return Field(name, Kind.ENUM_LIST, label, help=help, choices=choices, max_items=len(choices))
+
+
+def ref(name: str, label: str, target: str, *, required: bool = False, help: str = "") -> Field:
+    return Field(name, Kind.REF, label, required=required, help=help, target=target)
+
+
+def refs(name: str, label: str, target: str, *, help: str = "") -> Field:
+    return Field(name, Kind.REF_LIST, label, help=help, target=target, max_items=MAX_ITEMS_PER_KIND)
+
+
+def flag(name: str, label: str, *, help: str = "") -> Field:
+    return Field(name, Kind.BOOL, label, help=help)
+
+
+def number(name: str, label: str, *, help: str = "") -> Field:
+    return Field(name, Kind.NUMBER, label, help=help)
+
+
+def date(name: str, label: str, *, help: str = "") -> Field:
+    return Field(name, Kind.DATE, label, help=help)
+
+
+def choices(*items: str | tuple[str, str] | tuple[str, str, str]) -> tuple[Choice, ...]:
+    """Build choices; a bare value gets a label made from it ("listen_and_learn" -> "Listen and learn")."""
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(Choice(item, item.replace("_", " ").capitalize()))
+        else:
+            out.append(Choice(*item))
+    return tuple(out)

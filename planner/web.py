@@ -1,0 +1,13 @@
+"""What every page shares: template helpers and filters."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from planner.domain import ENTITY_BY_NAME, STEPS
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(STEPS=STEPS, ENTITY_BY_NAME=ENTITY_BY_NAME)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,5 @@
+"""Routes of the wizard package."""
+
+from flask import Blueprint
+
+bp = Blueprint("wizard", __name__)
