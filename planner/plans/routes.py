@@ -1,5 +1,64 @@
-"""Routes of the plans package."""
+"""The home page and whole-plan actions: create, rename, duplicate and delete."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from planner.plans import store, view
+from planner.plans.access import plan_or_404
+from planner.plans.forms import TitleForm
 
 bp = Blueprint("plans", __name__)
+
+
+@bp.get("/")
+def index():
+    plans = store.list_plans()
+    return render_template("plans/index.html", plans=plans, form=TitleForm(formdata=None))
+
+
+@bp.post("/plans")
+def create():
+    form = TitleForm()
+    if not form.validate():
+        return render_template("plans/index.html", plans=store.list_plans(), form=form), 422
+    plan = store.create_plan(form.title.data)
+    return redirect(url_for("wizard.step", plan_id=plan.id, slug="starting-point"))
+
+
+@bp.post("/plans/<int:plan_id>/rename")
+def rename(plan_id: int):
+    plan = plan_or_404(plan_id)
+    form = TitleForm()
+    if not form.validate():
+        return render_template("plans/rename.html", plan=plan, form=form), 422
+    store.update_plan_fields(plan, {"title": form.title.data})
+    flash("Plan renamed.", "success")
+    back_to_wizard = request.form.get("back") == "wizard"
+    return redirect(url_for("wizard.first_step", plan_id=plan.id) if back_to_wizard else url_for("plans.index"))
+
+
+@bp.get("/plans/<int:plan_id>/rename")
+def rename_form(plan_id: int):
+    plan = plan_or_404(plan_id)
+    return render_template("plans/rename.html", plan=plan, form=TitleForm(data={"title": plan.title}))
+
+
+@bp.post("/plans/<int:plan_id>/duplicate")
+def duplicate(plan_id: int):
+    plan = plan_or_404(plan_id)
+    copy = store.duplicate_plan(plan)
+    flash(f"Made a copy: “{copy.title}”.", "success")
+    return redirect(url_for("plans.index"))
+
+
+@bp.route("/plans/<int:plan_id>/delete", methods=["GET", "POST"])
+def delete(plan_id: int):
+    plan = plan_or_404(plan_id)
+    if request.method == "POST":
+        title = plan.title
+        store.delete_plan(plan)
+        flash(f"Deleted “{title}”.", "success")
+        return redirect(url_for("plans.index"))
+    doc = store.load_doc(plan)
+    return render_template("plans/delete.html", plan=plan, progress=view.progress(doc), doc=doc)

@@ -300,3 +300,8 @@ def create_from_doc(doc: dict[str, Any], actor: Any = None, *, title: str | None
         raise
     db.session.commit()
     return plan
+
+
+def duplicate_plan(plan: Any, actor: Any = None) -> Any:
+    title = f"Copy of {plan.title}"[: PLAN_FIELDS[0].max_length]
+    return create_from_doc(load_doc(plan), actor, title=title)

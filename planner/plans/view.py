@@ -77,3 +77,33 @@ def referrers(doc: dict[str, Any], entity: Entity, key: str) -> list[Referrer]:
                 if value == key or (f.kind is Kind.REF_LIST and key in (value or [])):
                     found.append(Referrer(other, item, f))
     return found
+
+
+def display(field: Field, value: Any, names_by_entity: dict[str, dict[str, str]]) -> str | list[str] | None:
+    """A value as a reader sees it: references by name, choices by label, dates in words.
+    None when there is nothing to show."""
+    if field.kind is Kind.BOOL:
+        return "Yes" if value else None
+    if value is None or value == [] or value == "":
+        return None
+    match field.kind:
+        case Kind.REF:
+            return names_by_entity[field.target].get(value, value)
+        case Kind.REF_LIST:
+            return [names_by_entity[field.target].get(k, k) for k in value]
+        case Kind.ENUM:
+            return field.choice_label(value)
+        case Kind.ENUM_LIST:
+            return [field.choice_label(v) for v in value]
+        case Kind.DATE:
+            return _long_date(value)
+        case Kind.NUMBER:
+            return f"{value:g}"
+    return value
+
+
+def _long_date(value: str) -> str:
+    from datetime import date
+
+    d = date.fromisoformat(value)
+    return f"{d.day} {d:%B %Y}"

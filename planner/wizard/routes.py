@@ -1,5 +1,181 @@
-"""Routes of the wizard package."""
+"""The wizard: one page per step, with the step's plan fields and its lists of items.
 
-from flask import Blueprint
+Every form posts, then redirects back to the step (POST-redirect-GET). A form that fails
+validation is shown again on the step page, with the person's input and the errors beside
+the fields, and status 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from planner.domain import ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Step
+from planner.plans import store, view
+from planner.plans.access import plan_or_404
+from planner.wizard.forms import form_class, form_data, values_from
 
 bp = Blueprint("wizard", __name__)
+
+
+def _step_or_404(slug: str) -> Step:
+    step = STEP_BY_SLUG.get(slug)
+    if step is None:
+        abort(404)
+    return step
+
+
+def _entity_or_404(name: str) -> Entity:
+    entity = ENTITY_BY_NAME.get(name)
+    if entity is None:
+        abort(404)
+    return entity
+
+
+def _plan_fields(step: Step) -> tuple:
+    return tuple(f for f in PLAN_FIELDS if f.name in step.plan_fields)
+
+
+def _step_url(plan_id: int, step: Step, anchor: str | None = None) -> str:
+    return url_for("wizard.step", plan_id=plan_id, slug=step.slug, _anchor=anchor)
+
+
+def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None = None, status=200):
+    """Render a step page. `failed` is (form id, form) for a form that did not validate."""
+    failed_id, failed_form = failed if failed else (None, None)
+
+    def pick(form_id: str, make: Any) -> FlaskForm:
+        return failed_form if form_id == failed_id else make()
+
+    fields_form = None
+    if step.plan_fields:
+        fields = _plan_fields(step)
+        fields_form = pick("plan", lambda: form_class(fields, doc)(data=form_data(fields, doc), prefix="plan"))
+    lists = []
+    for name in step.entities:
+        entity = ENTITY_BY_NAME[name]
+        form_cls = form_class(entity.fields, doc)
+        rows = []
+        for item in view.items(doc, entity):
+            form_id = f"{entity.name}-{item['key']}"
+            rows.append(
+                (item, pick(form_id, lambda i=item, fid=form_id: form_cls(data=form_data(entity.fields, i), prefix=fid)))
+            )
+        new_id = f"new-{entity.name}"
+        lists.append((entity, rows, pick(new_id, lambda nid=new_id: form_cls(formdata=None, prefix=nid))))
+    template = "wizard/review.html" if step.slug == "review" else "wizard/step.html"
+    return (
+        render_template(
+            template,
+            plan=plan,
+            doc=doc,
+            step=step,
+            progress=view.progress(doc),
+            names=view.names(doc),
+            fields_form=fields_form,
+            lists=lists,
+            failed_id=failed_id,
+        ),
+        status,
+    )
+
+
+@bp.get("/plans/<int:plan_id>/steps/<slug>")
+def step(plan_id: int, slug: str):
+    plan = plan_or_404(plan_id)
+    return _render_step(plan, store.load_doc(plan), _step_or_404(slug))
+
+
+@bp.get("/plans/<int:plan_id>")
+def first_step(plan_id: int):
+    plan_or_404(plan_id)
+    return redirect(_step_url(plan_id, STEPS[0]))
+
+
+@bp.post("/plans/<int:plan_id>/steps/<slug>")
+def save_fields(plan_id: int, slug: str):
+    plan = plan_or_404(plan_id)
+    step = _step_or_404(slug)
+    doc = store.load_doc(plan)
+    fields = _plan_fields(step)
+    if not fields:
+        abort(404)
+    form = form_class(fields, doc)(prefix="plan")
+    if not form.validate():
+        return _render_step(plan, doc, step, ("plan", form), 422)
+    store.update_plan_fields(plan, values_from(form, fields))
+    flash(f"{step.title} saved.", "success")
+    return redirect(_step_url(plan_id, step))
+
+
+@bp.post("/plans/<int:plan_id>/items/<entity_name>/new")
+def add_item(plan_id: int, entity_name: str):
+    plan = plan_or_404(plan_id)
+    entity = _entity_or_404(entity_name)
+    step = STEP_OF_ENTITY[entity.name]
+    doc = store.load_doc(plan)
+    form = form_class(entity.fields, doc)(prefix=f"new-{entity.name}")
+    if not form.validate():
+        return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
+    item = store.add_item(plan, entity, values_from(form, entity.fields))
+    flash(f"{entity.label} added.", "success")
+    return redirect(_step_url(plan_id, step, f"{entity.name}-{item.key}"))
+
+
+@bp.post("/plans/<int:plan_id>/items/<entity_name>/<key>")
+def update_item(plan_id: int, entity_name: str, key: str):
+    plan = plan_or_404(plan_id)
+    entity = _entity_or_404(entity_name)
+    step = STEP_OF_ENTITY[entity.name]
+    doc = store.load_doc(plan)
+    if not any(i["key"] == key for i in view.items(doc, entity)):
+        abort(404)
+    form_id = f"{entity.name}-{key}"
+    form = form_class(entity.fields, doc)(prefix=form_id)
+    if not form.validate():
+        return _render_step(plan, doc, step, (form_id, form), 422)
+    store.update_item(plan, entity, key, values_from(form, entity.fields))
+    flash(f"{entity.label} saved.", "success")
+    return redirect(_step_url(plan_id, step, form_id))
+
+
+@bp.post("/plans/<int:plan_id>/items/<entity_name>/<key>/move")
+def move_item(plan_id: int, entity_name: str, key: str):
+    plan = plan_or_404(plan_id)
+    entity = _entity_or_404(entity_name)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    try:
+        store.move_item(plan, entity, key, offset)
+    except store.NotFound:
+        abort(404)
+    return redirect(_step_url(plan_id, STEP_OF_ENTITY[entity.name], f"{entity.name}-{key}"))
+
+
+@bp.route("/plans/<int:plan_id>/items/<entity_name>/<key>/delete", methods=["GET", "POST"])
+def delete_item(plan_id: int, entity_name: str, key: str):
+    """Delete an item. When others refer to it, first say which, and ask."""
+    plan = plan_or_404(plan_id)
+    entity = _entity_or_404(entity_name)
+    step = STEP_OF_ENTITY[entity.name]
+    doc = store.load_doc(plan)
+    item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
+    if item is None:
+        abort(404)
+    referrers = view.referrers(doc, entity, key)
+    # CSRFProtect has already checked the token of any POST that reaches this view.
+    confirmed = request.form.get("confirm") == "yes"
+    if request.method == "POST" and (confirmed or not referrers):
+        store.delete_item(plan, entity, key)
+        flash(f"{entity.label} “{view.title_of(entity, item)}” deleted.", "success")
+        return redirect(_step_url(plan_id, step, entity.collection))
+    return render_template(
+        "wizard/delete_item.html",
+        plan=plan,
+        entity=entity,
+        item=item,
+        step=step,
+        referrers=referrers,
+        names=view.names(doc),
+    )

@@ -1,0 +1,169 @@
+"""Forms, built from the domain declaration.
+
+`form_class` turns declared fields into a Flask-WTF form (CSRF included), so every step's
+plan fields and every entity's add and edit forms come from the one declaration. Reference
+fields offer the plan's own items, so the form needs the plan document it edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
+
+from planner.domain import ENTITY_BY_NAME, STEP_OF_ENTITY, Field, Kind
+from planner.plans import view
+
+
+class LinesField(TextAreaField):
+    """A list of short strings, typed one per line."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            self.data = [line.strip() for line in valuelist[0].splitlines() if line.strip()]
+        else:
+            self.data = []
+
+    def _value(self) -> str:
+        return "\n".join(self.data or [])
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several values from a closed set, shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EntriesWithin:
+    """Each entry of a list is at most `max_length` long, and there are at most `max_items`."""
+
+    def __init__(self, max_items: int, max_length: int) -> None:
+        self.max_items = max_items
+        self.max_length = max_length
+
+    def __call__(self, form: FlaskForm, field: Any) -> None:
+        entries = field.data or []
+        if len(entries) > self.max_items:
+            raise ValidationError(f"At most {self.max_items} entries.")
+        for entry in entries:
+            if len(entry) > self.max_length:
+                raise ValidationError(f"Each entry can be at most {self.max_length} characters: “{entry[:30]}…”")
+
+
+def _presence(field: Field) -> list[Any]:
+    return [DataRequired(message="This is required.")] if field.required else [Optional()]
+
+
+def _choices(field: Field) -> list[SelectChoice]:
+    return [SelectChoice(c.value, c.label) for c in field.choices]
+
+
+def _item_choices(doc: dict[str, Any], field: Field) -> list[SelectChoice]:
+    target = ENTITY_BY_NAME[field.target]
+    return [SelectChoice(i["key"], view.title_of(target, i)) for i in view.items(doc, target)]
+
+
+def _form_field(field: Field, doc: dict[str, Any]) -> Any:
+    label, help_text = field.label, field.help
+    if field.is_ref and not view.items(doc, field.target):
+        # Say where the missing items come from, rather than offer an empty list.
+        target = ENTITY_BY_NAME[field.target]
+        step = STEP_OF_ENTITY[target.name]
+        help_text = f"No {target.label_plural.lower()} yet: add them in step {step.number}, {step.title}."
+    match field.kind:
+        case Kind.TEXT:
+            return StringField(
+                label, [*_presence(field), Length(max=field.max_length)], description=help_text
+            )
+        case Kind.LONGTEXT:
+            return TextAreaField(
+                label, [*_presence(field), Length(max=field.max_length)], description=help_text
+            )
+        case Kind.LIST:
+            return LinesField(label, [EntriesWithin(field.max_items, field.max_length)], description=help_text)
+        case Kind.ENUM:
+            blank = [] if field.required else [SelectChoice("", "Not chosen")]
+            return SelectField(label, choices=blank + _choices(field), default="", description=help_text)
+        case Kind.ENUM_LIST:
+            return CheckboxesField(label, choices=_choices(field), description=help_text)
+        case Kind.REF:
+            target = ENTITY_BY_NAME[field.target]
+            prompt = f"Choose a {target.label.lower()}" if field.required else "None"
+            validators = [DataRequired(message=f"{prompt}.")] if field.required else []
+            return SelectField(
+                label,
+                validators,
+                choices=[SelectChoice("", prompt), *_item_choices(doc, field)],
+                default="",
+                description=help_text,
+            )
+        case Kind.REF_LIST:
+            return CheckboxesField(label, choices=_item_choices(doc, field), description=help_text)
+        case Kind.BOOL:
+            return BooleanField(label, description=help_text)
+        case Kind.NUMBER:
+            return DecimalField(
+                label,
+                [
+                    Optional(),
+                    NumberRange(
+                        min=field.minimum,
+                        max=field.maximum,
+                        message=f"Enter a number from {field.minimum:g} to {field.maximum:g}.",
+                    ),
+                ],
+                places=None,
+                widget=NumberInput(step="any", min=field.minimum, max=field.maximum),
+                description=help_text,
+            )
+        case Kind.DATE:
+            return DateField(label, [Optional()], description=help_text)
+    raise ValueError(f"no form field for {field.kind}")
+
+
+def form_class(fields: Iterable[Field], doc: dict[str, Any]) -> type[FlaskForm]:
+    """A form class for these declared fields, offering `doc`'s items for references."""
+    attrs = {f.name: _form_field(f, doc) for f in fields}
+    return type("DeclaredForm", (FlaskForm,), attrs)
+
+
+def form_data(fields: Iterable[Field], values: dict[str, Any]) -> dict[str, Any]:
+    """A plan document's values as the form fields expect them (dates as `date`)."""
+    data = {}
+    for f in fields:
+        value = values.get(f.name, f.empty())
+        if f.kind is Kind.DATE and isinstance(value, str):
+            value = date.fromisoformat(value)
+        data[f.name] = value
+    return data
+
+
+def values_from(form: FlaskForm, fields: Iterable[Field]) -> dict[str, Any]:
+    """The form's data as a plan document's values (what `planner.plans.store` takes)."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        value = form[f.name].data
+        if isinstance(value, Decimal):
+            value = float(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif value == "":
+            value = None
+        values[f.name] = value
+    return values
