@@ -34,7 +34,7 @@ def test_every_step_has_its_own_page_with_prompt_and_example(web, plan_id, step)
     page = web.get(f"/plans/{plan_id}/steps/{step.slug}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert f"<h1 id=\"step-heading\">{step.title}</h1>" in html
+    assert f'<h1 id="step-heading">{step.title}</h1>' in html
     assert step.prompt.split(":")[0] in html
     if step.example:
         assert "Example" in html
@@ -77,7 +77,11 @@ def test_items_are_added_edited_and_references_picked_from_the_plan(app, web, pl
     assert web.post(f"/plans/{plan_id}/items/goal/new", {"new-goal-statement": "More borrowing"}).status_code == 302
     response = web.post(
         f"/plans/{plan_id}/items/objective/new",
-        {"new-objective-statement": "Answer repair questions", "new-objective-goal": "g1", "new-objective-kind": "provide_support"},
+        {
+            "new-objective-statement": "Answer repair questions",
+            "new-objective-goal": "g1",
+            "new-objective-kind": "provide_support",
+        },
     )
     assert response.status_code == 302
     assert response.location.endswith("/steps/goals#objective-o1")
@@ -182,7 +186,9 @@ def test_deleting_an_unreferenced_item_needs_no_confirmation(app, web, plan_id):
 
 def test_deleting_a_referenced_item_says_what_refers_to_it_and_asks(app, web, plan_id):
     web.post(f"/plans/{plan_id}/items/goal/new", {"new-goal-statement": "More borrowing"})
-    web.post(f"/plans/{plan_id}/items/objective/new", {"new-objective-statement": "Be asked", "new-objective-goal": "g1"})
+    web.post(
+        f"/plans/{plan_id}/items/objective/new", {"new-objective-statement": "Be asked", "new-objective-goal": "g1"}
+    )
     web.post(f"/plans/{plan_id}/items/person/new", {"new-person-name": "Ana"})
     web.post(f"/plans/{plan_id}/items/milestone/new", {"new-milestone-title": "Pilot", "new-milestone-owner": "p1"})
 
@@ -237,3 +243,16 @@ def test_step_pages_escape_what_people_type(app, web, plan_id):
     html = web.get(f"/plans/{plan_id}/steps/goals").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_failed_form_leaves_the_other_forms_on_the_page_as_saved(app, web, plan_id):
+    web.post(
+        f"/plans/{plan_id}/items/person/new",
+        {"new-person-name": "Dana", "new-person-is_leader": "y", "new-person-hours_per_week": "2"},
+    )
+    response = web.post(f"/plans/{plan_id}/items/person/new", {"new-person-name": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    # Dana's own edit form still shows her as a leader with her hours.
+    assert re.search(r'<input checked id="person-p1-is_leader"', html)
+    assert re.search(r'id="person-p1-hours_per_week"[^>]*value="2"', html)

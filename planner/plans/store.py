@@ -222,7 +222,9 @@ def get_item(plan: Any, entity: Entity, key: str) -> Any:
 
 def add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any = None) -> Any:
     model = ITEM_MODELS[entity.name]
-    position = db.session.scalar(select(func.coalesce(func.max(model.position), -1) + 1).where(model.plan_id == plan.id))
+    position = db.session.scalar(
+        select(func.coalesce(func.max(model.position), -1) + 1).where(model.plan_id == plan.id)
+    )
     obj = model(plan_id=plan.id, key=values.get("key") or next_key(plan.id, entity), position=position)
     ids = _ref_ids(plan.id, entity)
     _assign(plan.id, entity, obj, values, ids)

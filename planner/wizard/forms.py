@@ -88,13 +88,9 @@ def _form_field(field: Field, doc: dict[str, Any]) -> Any:
         help_text = f"No {target.label_plural.lower()} yet: add them in step {step.number}, {step.title}."
     match field.kind:
         case Kind.TEXT:
-            return StringField(
-                label, [*_presence(field), Length(max=field.max_length)], description=help_text
-            )
+            return StringField(label, [*_presence(field), Length(max=field.max_length)], description=help_text)
         case Kind.LONGTEXT:
-            return TextAreaField(
-                label, [*_presence(field), Length(max=field.max_length)], description=help_text
-            )
+            return TextAreaField(label, [*_presence(field), Length(max=field.max_length)], description=help_text)
         case Kind.LIST:
             return LinesField(label, [EntriesWithin(field.max_items, field.max_length)], description=help_text)
         case Kind.ENUM:

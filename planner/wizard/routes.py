@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
+from planner.coach import coach_report, findings_for_step, picture_svg
 from planner.domain import ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Step
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
@@ -46,29 +47,32 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
     """Render a step page. `failed` is (form id, form) for a form that did not validate."""
     failed_id, failed_form = failed if failed else (None, None)
 
-    def pick(form_id: str, make: Any) -> FlaskForm:
-        return failed_form if form_id == failed_id else make()
+    def form(form_id: str, form_cls: type[FlaskForm], **kwargs: Any) -> FlaskForm:
+        """The failed form as the person sent it, or a fresh one. A fresh form must not read
+        the request: on a failed POST it holds another form's fields."""
+        return failed_form if form_id == failed_id else form_cls(formdata=None, prefix=form_id, **kwargs)
 
     fields_form = None
     if step.plan_fields:
         fields = _plan_fields(step)
-        fields_form = pick("plan", lambda: form_class(fields, doc)(data=form_data(fields, doc), prefix="plan"))
+        fields_form = form("plan", form_class(fields, doc), data=form_data(fields, doc))
     lists = []
     for name in step.entities:
         entity = ENTITY_BY_NAME[name]
         form_cls = form_class(entity.fields, doc)
-        rows = []
-        for item in view.items(doc, entity):
-            form_id = f"{entity.name}-{item['key']}"
-            rows.append(
-                (item, pick(form_id, lambda i=item, fid=form_id: form_cls(data=form_data(entity.fields, i), prefix=fid)))
-            )
-        new_id = f"new-{entity.name}"
-        lists.append((entity, rows, pick(new_id, lambda nid=new_id: form_cls(formdata=None, prefix=nid))))
-    template = "wizard/review.html" if step.slug == "review" else "wizard/step.html"
+        rows = [
+            (item, form(f"{entity.name}-{item['key']}", form_cls, data=form_data(entity.fields, item)))
+            for item in view.items(doc, entity)
+        ]
+        lists.append((entity, rows, form(f"new-{entity.name}", form_cls)))
+    report = coach_report(doc)
+    review = step.slug == "review"
     return (
         render_template(
-            template,
+            "wizard/review.html" if review else "wizard/step.html",
+            report=report,
+            advice=report.checks if review else findings_for_step(report, step.slug),
+            picture=picture_svg(report) if review else None,
             plan=plan,
             doc=doc,
             step=step,

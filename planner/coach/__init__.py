@@ -1,0 +1,28 @@
+"""The coach: reads a plan and says how social it is, check by check.
+
+Everything here is a plain function of a plan document (the interchange format's ``plan``
+object), so the wizard, the review page, the PDF and the CLI share it and tests need no app.
+
+* `checks`: the fourteen checks, each ``plan -> Finding``.
+* `rules`: every threshold and weight, each with its reason; what pass, warn and fail mean.
+* `report`: the whole report with its score, JSON form, and the advice for one wizard step.
+* `picture`: an SVG of where the plan sits between broadcast and conversation.
+"""
+
+from planner.coach.checks import CHECKS, Balance, Finding, ItemRef, Status
+from planner.coach.picture import picture_svg
+from planner.coach.report import Report, coach_report, findings_for_step, score, to_json
+
+__all__ = [
+    "CHECKS",
+    "Balance",
+    "Finding",
+    "ItemRef",
+    "Report",
+    "Status",
+    "coach_report",
+    "findings_for_step",
+    "picture_svg",
+    "score",
+    "to_json",
+]
