@@ -1,14 +1,115 @@
-"""The `flask plan ...` commands."""
+"""The `flask plan ...` commands: list, import, export and load the example plan.
+
+Each command parses its arguments and calls one service function (`planner.plans.store`,
+`planner.interchange`), as a view would.  Errors go to stderr with a non-zero exit code, so
+scripts can rely on them; output meant for scripts (a new plan's id) is the last line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 plan_cli = AppGroup("plan", help="List, import and export plans.")
 
 
+def _fail(message: str) -> NoReturn:
+    raise click.ClickException(message)
+
+
 @plan_cli.command("list")
 def list_command() -> None:
+    """List the plans: id and title, most recently changed first."""
     from planner.plans import store
 
     for plan in store.list_plans():
         click.echo(f"{plan.id}\t{plan.title}")
+
+
+@plan_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_command(file: Any) -> None:
+    """Create a plan from a JSON plan document (FILE, or - for stdin).
+
+    Prints the new plan's id on the last line. Nothing is written if the document is refused.
+    """
+    from planner.interchange import ImportRefused, import_document
+    from planner.interchange.transfer import max_import_bytes
+
+    limit = max_import_bytes()
+    # Read one byte past the limit, so an oversized file is refused without reading it all.
+    raw = file.read(limit + 1)
+    try:
+        plan = import_document(raw, max_bytes=limit)
+    except ImportRefused as exc:
+        click.echo(f"Refused {file.name}: nothing was imported.", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"Imported {plan.title!r} as plan {plan.id}.")
+    click.echo(plan.id)
+
+
+@plan_cli.command("export")
+@click.argument("plan_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "html", "pdf"]),
+    default="json",
+    show_default=True,
+    help="What to write.",
+)
+@click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
+def export_command(plan_id: int, fmt: str, output: str) -> None:
+    """Write plan PLAN_ID as a JSON plan document, an HTML page or a PDF."""
+    from planner.interchange import dumps, export_document
+    from planner.plans import store
+
+    try:
+        plan = store.get_plan(plan_id)
+    except store.NotFound:
+        _fail(f"no plan with id {plan_id} (see `flask plan list`)")
+    document = export_document(plan)
+    if fmt == "json":
+        data: bytes = dumps(document).encode("utf-8")
+    else:
+        # Imported here: the renderer pulls in WeasyPrint, which the other commands don't need.
+        from planner.documents import render
+
+        # The templates build links with url_for, which needs a request even on the command line.
+        with current_app.test_request_context():
+            if fmt == "html":
+                data = render.render_html(document["plan"]).encode("utf-8")
+            else:
+                data = render.render_pdf(document["plan"])
+
+    if output == "-":
+        if fmt == "pdf" and sys.stdout.isatty():
+            _fail("a PDF would garble the terminal: use --output FILE, or redirect the output")
+        click.echo(data, nl=False)  # bytes go to the binary stream untouched
+    else:
+        try:
+            Path(output).write_bytes(data)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+        click.echo(f"Wrote plan {plan.id} as {fmt} to {output}.", err=True)
+
+
+@plan_cli.command("load-example")
+def load_example_command() -> None:
+    """Store the example plan (the Eastside Tool Library) unless it is there already; print its id."""
+    from planner.interchange.example import find_example, load_example
+
+    plan = load_example()
+    if plan is None:
+        plan = find_example()
+        click.echo(f"The example plan is already there: {plan.title!r}.")
+    else:
+        click.echo(f"Loaded the example plan {plan.title!r}.")
+    click.echo(plan.id)

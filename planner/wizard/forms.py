@@ -71,7 +71,8 @@ def _presence(field: Field) -> list[Any]:
 
 
 def _choices(field: Field) -> list[SelectChoice]:
-    return [SelectChoice(c.value, c.label) for c in field.choices]
+    # The choice's explanation goes into its label: a bare "Enable" or "Creators" says too little.
+    return [SelectChoice(c.value, f"{c.label}: {c.help}" if c.help else c.label) for c in field.choices]
 
 
 def _item_choices(doc: dict[str, Any], field: Field) -> list[SelectChoice]:

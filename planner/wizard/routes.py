@@ -60,8 +60,10 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
     for name in step.entities:
         entity = ENTITY_BY_NAME[name]
         form_cls = form_class(entity.fields, doc)
+        # Edit forms are built on demand (see `edit_item`): with every reference offered as a
+        # checkbox, a form per item would make a step page grow with the square of the plan.
         rows = [
-            (item, form(f"{entity.name}-{item['key']}", form_cls, data=form_data(entity.fields, item)))
+            (item, failed_form if failed_id == f"{entity.name}-{item['key']}" else None)
             for item in view.items(doc, entity)
         ]
         lists.append((entity, rows, form(f"new-{entity.name}", form_cls)))
@@ -143,6 +145,22 @@ def update_item(plan_id: int, entity_name: str, key: str):
     store.update_item(plan, entity, key, values_from(form, entity.fields))
     flash(f"{entity.label} saved.", "success")
     return redirect(_step_url(plan_id, step, form_id))
+
+
+@bp.get("/plans/<int:plan_id>/items/<entity_name>/<key>/edit")
+def edit_item(plan_id: int, entity_name: str, key: str):
+    """An item's edit form: a page of its own, or (with ?fragment=1) just the form, which the
+    step page's script shows in place."""
+    plan = plan_or_404(plan_id)
+    entity = _entity_or_404(entity_name)
+    doc = store.load_doc(plan)
+    item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
+    if item is None:
+        abort(404)
+    form_id = f"{entity.name}-{key}"
+    form = form_class(entity.fields, doc)(formdata=None, prefix=form_id, data=form_data(entity.fields, item))
+    template = "wizard/_item_form.html" if request.args.get("fragment") else "wizard/edit_item.html"
+    return render_template(template, plan=plan, entity=entity, item=item, form=form, step=STEP_OF_ENTITY[entity.name])
 
 
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/<key>/move")

@@ -1,0 +1,126 @@
+"""Rendering the plan document: one set of templates for the screen, print and PDF.
+
+`render_html` turns a plan document (`store.load_doc`) into the HTML page; `render_pdf` hands
+the same HTML to WeasyPrint.  Both need an app context: templates and the static folder
+belong to the app.  WeasyPrint loads nothing except through `AssetFetcher`, and its base URL
+is an internal one that only that fetcher understands.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, url_for
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from planner.documents import content
+from planner.documents.content import build
+from planner.documents.fetcher import ASSET_BASE, AssetFetcher
+
+STYLESHEET = "print.css"
+SCRIPT = "document.js"
+
+_font_config: FontConfiguration | None = None
+_font_config_lock = threading.Lock()
+# The font configuration wraps fontconfig and Pango state in C that WeasyPrint does not promise
+# is safe to share between threads, so renders in one process take turns.  Rendering is
+# CPU-bound and holds the GIL most of the time anyway.
+_render_lock = threading.Lock()
+
+
+def font_config() -> FontConfiguration:
+    """The process's one FontConfiguration.
+
+    Building one asks fontconfig to scan the system's fonts, which is slow; one per process
+    is enough because the document declares no @font-face rules that would change it.  It is
+    made on first use rather than at import, so that forked workers each build their own.
+    """
+    global _font_config
+    with _font_config_lock:
+        if _font_config is None:
+            _font_config = FontConfiguration()
+        return _font_config
+
+
+def _static_folder() -> str:
+    # Never fall back to "" here: the fetcher would then serve the working directory.
+    folder = current_app.static_folder
+    if not folder:
+        raise RuntimeError("the plan document needs the app's static folder")
+    return folder
+
+
+def render_html(
+    doc: dict[str, Any],
+    *,
+    for_pdf: bool = False,
+    standalone: bool = False,
+    plan_id: int | None = None,
+    today: date | None = None,
+) -> str:
+    """The plan document as an HTML page.
+
+    `for_pdf` points asset links at the internal base URL and leaves out what only a screen
+    needs.  `standalone` makes a file that reads well away from the app (an export): the
+    stylesheet is inlined and there is no script.  With `plan_id`, the screen page links back
+    to the wizard and to the PDF.
+    """
+    inline_css = None
+    if standalone and not for_pdf:
+        # Our own stylesheet, not anything a user typed: safe to put in the page as it is.
+        inline_css = Markup(Path(_static_folder(), STYLESHEET).read_text(encoding="utf-8"))
+
+    def asset(filename: str) -> str:
+        if for_pdf:
+            return ASSET_BASE + filename
+        if has_request_context():
+            return url_for("static", filename=filename)
+        # Outside a request (a script, the shell) url_for cannot build URLs.
+        return f"{current_app.static_url_path}/{filename}"
+
+    return render_template(
+        "document/document.html",
+        document=build(doc, today=today),
+        words=content,
+        for_pdf=for_pdf,
+        inline_css=inline_css,
+        plan_id=None if for_pdf or standalone else plan_id,
+        asset=asset,
+        stylesheet=STYLESHEET,
+        script=SCRIPT,
+    )
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes for a document page rendered with `for_pdf=True`."""
+    fetcher = AssetFetcher(_static_folder())
+    fonts = font_config()
+    with _render_lock:
+        pdf = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher, media_type="print").write_pdf(
+            font_config=fonts
+        )
+    assert pdf is not None  # write_pdf returns bytes when given no target
+    return pdf
+
+
+def render_pdf(doc: dict[str, Any], *, today: date | None = None) -> bytes:
+    """The plan document as PDF bytes."""
+    return html_to_pdf(render_html(doc, for_pdf=True, today=today))
+
+
+def slug(title: str, *, max_length: int = 60) -> str:
+    """An ASCII file name stem from a plan title ("Café plan 2026" -> "cafe-plan-2026")."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return stem[:max_length].rstrip("-") or "plan"
+
+
+def pdf_filename(doc: dict[str, Any]) -> str:
+    return f"{slug(doc.get('title') or '')}.pdf"

@@ -1,0 +1,149 @@
+"""A page's number of SQL queries does not grow with the size of the plan.
+
+Two plans are generated from the domain declaration, one with 2 items of every kind and one
+with 40, every field filled and every reference valid. Each page that shows a plan is
+fetched for both, counting the statements sent to the database: the counts must be equal.
+A page that loads items one by one (an N+1 query) fails here with the statements listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEPS, Field, Kind
+from planner.extensions import db
+from planner.interchange.transfer import wrap
+from planner.interchange.validate import validate_document
+from planner.plans import store
+
+FEW, MANY = 2, 40
+
+
+def _key(entity_name: str, i: int) -> str:
+    return f"{ENTITY_BY_NAME[entity_name].key_prefix}{i}"
+
+
+def _value(field: Field, i: int, n: int) -> Any:
+    """A filled-in value for item `i` of `n` (references point at items that exist)."""
+    match field.kind:
+        case Kind.TEXT | Kind.LONGTEXT:
+            return f"{field.label} {i}"
+        case Kind.LIST:
+            return [f"{field.label} {i}a", f"{field.label} {i}b"]
+        case Kind.ENUM:
+            return field.choices[i % len(field.choices)].value
+        case Kind.ENUM_LIST:
+            return [c.value for c in field.choices[:2]]
+        case Kind.REF:
+            return _key(field.target, i)
+        case Kind.REF_LIST:
+            return [_key(field.target, i), _key(field.target, i % n + 1)]
+        case Kind.BOOL:
+            return i % 2 == 0
+        case Kind.NUMBER:
+            return 1.5
+        case Kind.DATE:
+            return f"2025-{i % 12 + 1:02d}-15"
+    raise ValueError(f"no generated value for {field.kind}")
+
+
+def generated_plan(n: int) -> dict[str, Any]:
+    """A valid plan document with `n` items of every kind, every field filled."""
+    plan: dict[str, Any] = {f.name: _value(f, 1, n) for f in PLAN_FIELDS}
+    plan["title"] = f"A plan with {n} of everything"
+    for entity in ENTITIES:
+        plan[entity.collection] = [
+            {"key": _key(entity.name, i), **{f.name: _value(f, i, n) for f in entity.fields}} for i in range(1, n + 1)
+        ]
+    return validate_document(wrap(plan))
+
+
+@contextmanager
+def counting_queries(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _pages(app: Flask, plan_id: int) -> dict[str, str]:
+    """The pages that show a plan, by name. Pages whose route does not exist are left out."""
+    pages = {"home": "/"}
+    pages.update({f"step {s.number} ({s.slug})": f"/plans/{plan_id}/steps/{s.slug}" for s in STEPS})
+    optional = {
+        "document": ("documents.document", f"/plans/{plan_id}/document"),
+        "JSON export": ("interchange.export_json", f"/plans/{plan_id}/export.json"),
+        "delete plan": ("plans.delete", f"/plans/{plan_id}/delete"),
+        "delete goal": ("wizard.delete_item", f"/plans/{plan_id}/items/goal/{_key('goal', 1)}/delete"),
+        "delete person": ("wizard.delete_item", f"/plans/{plan_id}/items/person/{_key('person', 1)}/delete"),
+    }
+    pages.update({name: url for name, (endpoint, url) in optional.items() if endpoint in app.view_functions})
+    return pages
+
+
+def _count(client: FlaskClient, engine: Engine, url: str) -> list[str]:
+    with counting_queries(engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, f"GET {url} answered {response.status_code}"
+    return statements
+
+
+@pytest.fixture
+def plans(ctx: Flask) -> dict[int, int]:
+    """The ids of a small and a large generated plan, by size."""
+    ids = {n: store.create_from_doc(generated_plan(n)).id for n in (FEW, MANY)}
+    db.session.remove()
+    return ids
+
+
+def test_generated_plans_fill_every_kind(ctx: Flask, plans: dict[int, int]) -> None:
+    for n, plan_id in plans.items():
+        doc = store.load_doc(store.get_plan(plan_id))
+        assert {e.collection: len(doc[e.collection]) for e in ENTITIES} == {e.collection: n for e in ENTITIES}
+
+
+def test_no_page_makes_more_queries_for_a_bigger_plan(app: Flask, client: FlaskClient, plans: dict[int, int]) -> None:
+    with app.app_context():
+        engine = db.engine
+    client.get("/")  # warm up: the first request may do one-off work
+    grew = {}
+    for (name, small_url), big_url in zip(
+        _pages(app, plans[FEW]).items(), _pages(app, plans[MANY]).values(), strict=True
+    ):
+        small = _count(client, engine, small_url)
+        big = _count(client, engine, big_url)
+        assert small, f"{name}: no queries counted; is the listener on the right engine?"
+        if len(big) != len(small):
+            grew[name] = (len(small), len(big), big)
+    assert not grew, "queries grow with the plan's size:\n" + "\n".join(
+        f"{name}: {few} queries with {FEW} items, {many} with {MANY}; with {MANY}:\n  " + "\n  ".join(statements)
+        for name, (few, many, statements) in grew.items()
+    )
+
+
+def test_the_home_page_makes_no_more_queries_for_more_plans(
+    app: Flask, client: FlaskClient, plans: dict[int, int]
+) -> None:
+    with app.app_context():
+        engine = db.engine
+    client.get("/")
+    two_plans = len(_count(client, engine, "/"))
+    with app.app_context():
+        for n in range(8):
+            store.create_from_doc(generated_plan(FEW), title=f"Another plan {n}")
+        db.session.remove()
+    assert len(_count(client, engine, "/")) == two_plans
