@@ -24,7 +24,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # The largest request the app reads: a JSON import or a long form.
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Room for a full-size import plus the multipart envelope around it.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024 + 64 * 1024
     # The largest plan document an import accepts, in bytes.
     MAX_IMPORT_BYTES = 2 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a workshop day is longer than an hour

@@ -60,15 +60,15 @@ def import_command(file: Any) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "html", "pdf"]),
+    type=click.Choice(["json", "html", "pdf", "md", "docx"]),
     default="json",
     show_default=True,
     help="What to write.",
 )
 @click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
 def export_command(plan_id: int, fmt: str, output: str) -> None:
-    """Write plan PLAN_ID as a JSON plan document, an HTML page or a PDF."""
-    from planner.interchange import dumps, export_document
+    """Write plan PLAN_ID as a JSON plan document, an HTML page, a PDF, Markdown or Word."""
+    from planner.interchange import export_document
     from planner.plans import store
 
     try:
@@ -76,21 +76,9 @@ def export_command(plan_id: int, fmt: str, output: str) -> None:
     except store.NotFound:
         _fail(f"no plan with id {plan_id} (see `flask plan list`)")
     document = export_document(plan)
-    if fmt == "json":
-        data: bytes = dumps(document).encode("utf-8")
-    else:
-        # Imported here: the renderer pulls in WeasyPrint, which the other commands don't need.
-        from planner.documents import render
-
-        # The templates build links with url_for, which needs a request even on the command line.
-        with current_app.test_request_context():
-            if fmt == "html":
-                data = render.render_html(document["plan"]).encode("utf-8")
-            else:
-                data = render.render_pdf(document["plan"])
-
+    data = _render(fmt, document)
     if output == "-":
-        if fmt == "pdf" and sys.stdout.isatty():
+        if fmt in ("pdf", "docx") and sys.stdout.isatty():
             _fail("a PDF would garble the terminal: use --output FILE, or redirect the output")
         click.echo(data, nl=False)  # bytes go to the binary stream untouched
     else:
@@ -99,6 +87,49 @@ def export_command(plan_id: int, fmt: str, output: str) -> None:
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}")
         click.echo(f"Wrote plan {plan.id} as {fmt} to {output}.", err=True)
+
+
+def _render(fmt: str, document: dict[str, Any]) -> bytes:
+    from planner.interchange import dumps
+
+    if fmt == "json":
+        return dumps(document).encode("utf-8")
+    doc = document["plan"]
+    # Imported here: the renderers pull in WeasyPrint and python-docx, which other commands don't need.
+    from planner.coach import coach_report
+
+    if fmt == "md":
+        from planner.documents.markdown import render_markdown
+
+        return render_markdown(doc, coach=coach_report(doc)).encode("utf-8")
+    if fmt == "docx":
+        from planner.documents.word import render_docx
+
+        return render_docx(doc, coach=coach_report(doc))
+    from planner.documents import render
+
+    # The templates build links with url_for, which needs a request even on the command line.
+    with current_app.test_request_context():
+        if fmt == "html":
+            # A file on disk cannot load /static/print.css: carry the stylesheet inside.
+            return render.render_html(doc, standalone=True).encode("utf-8")
+        return render.render_pdf(doc)
+
+
+@plan_cli.command("coach")
+@click.argument("plan_id", type=int)
+def coach_command(plan_id: int) -> None:
+    """Print the coach's report on plan PLAN_ID as JSON: score and checks."""
+    import json
+
+    from planner.coach import coach_report, to_json
+    from planner.plans import store
+
+    try:
+        plan = store.get_plan(plan_id)
+    except store.NotFound:
+        _fail(f"no plan with id {plan_id} (see `flask plan list`)")
+    click.echo(json.dumps(to_json(coach_report(store.load_doc(plan))), indent=2, ensure_ascii=False))
 
 
 @plan_cli.command("load-example")

@@ -118,22 +118,47 @@ def test_export_to_a_place_that_cannot_be_written_fails(runner: Any, example_pla
 
 
 def test_export_refuses_an_unknown_format(runner: Any, example_plan: Any) -> None:
-    result = run(runner, "export", str(example_plan.id), "--format", "docx")
+    result = run(runner, "export", str(example_plan.id), "--format", "odt")
     assert result.exit_code == 2
-    assert "docx" in result.stderr
+    assert "odt" in result.stderr
 
 
 def test_export_html(runner: Any, example_plan: Any, tmp_path: Path) -> None:
-    pytest.importorskip("planner.documents.render")
     result = run(runner, "export", str(example_plan.id), "--format", "html")
     assert result.exit_code == 0, result.output
     assert "Eastside Tool Library: talking with our neighbours" in result.stdout
     assert result.stdout.lstrip().lower().startswith("<!doctype html>")
+    # A file on disk cannot load the app's stylesheet, so it carries it inline.
+    assert "<style>" in result.stdout
+    assert 'href="/static/print.css"' not in result.stdout
+
+
+def test_export_markdown_and_word(runner: Any, example_plan: Any, tmp_path: Path) -> None:
+    import docx
+
+    result = run(runner, "export", str(example_plan.id), "--format", "md")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Eastside Tool Library: talking with our neighbours")
+    path = tmp_path / "plan.docx"
+    result = run(runner, "export", str(example_plan.id), "--format", "docx", "--output", str(path))
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "Eastside Tool Library: talking with our neighbours" in text
+
+
+def test_coach_prints_the_report_as_json(runner: Any, example_plan: Any) -> None:
+    result = run(runner, "coach", str(example_plan.id))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert 0 <= report["score"] <= 100
+    assert [c["id"] for c in report["checks"]][:2] == ["strategy_first", "listen_first"]
+    assert len(report["checks"]) == 14
+    assert all({"id", "status", "message"} <= set(c) and c["status"] in ("pass", "warn", "fail") for c in report["checks"])
+    assert run(runner, "coach", "9999").exit_code == 1
 
 
 @pytest.mark.slow
 def test_export_pdf(runner: Any, example_plan: Any, tmp_path: Path) -> None:
-    pytest.importorskip("planner.documents.render")
     path = tmp_path / "plan.pdf"
     result = run(runner, "export", str(example_plan.id), "--format", "pdf", "--output", str(path))
     assert result.exit_code == 0, result.output

@@ -214,24 +214,28 @@ def test_generated_documents_gain_the_field(monkeypatch: pytest.MonkeyPatch) -> 
 
 # ---------------------------------------------------------------- ... the form gains it too
 #
-# The wizard builds its forms from the declaration with `planner.wizard.forms.form_class`.
-# Lead: if the wizard's way of getting an entity's or a step's fields changes, update the two
-# tests below to ask it the same way the step pages do.
+# The step pages build their forms from the declaration when they are asked for, so a grown
+# declaration shows up on the page itself.
 
 
-def test_an_entity_field_added_to_the_declaration_is_in_the_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    forms = pytest.importorskip("planner.wizard.forms")
-    grown = grow(monkeypatch, "segment", LANGUAGES)
+def test_an_entity_field_added_to_the_declaration_is_in_the_wizard_form(monkeypatch, web) -> None:
+    plan_id = int(web.post("/plans", {"title": "Grown"}).location.split("/")[-3])
+    assert 'name="new-segment-languages"' not in web.get(f"/plans/{plan_id}/steps/audiences").get_data(as_text=True)
 
-    form = forms.form_class(ENTITY_BY_NAME["segment"].fields, {"segments": []})
-    assert form.languages.args[0] == "Languages they speak"  # an unbound WTForms field
-    assert form.languages.field_class.__name__ == "StringField"
-    assert grown is ENTITY_BY_NAME["segment"]
+    grow(monkeypatch, "segment", LANGUAGES)
+
+    html = web.get(f"/plans/{plan_id}/steps/audiences").get_data(as_text=True)
+    assert '<label for="new-segment-languages">Languages they speak</label>' in html
+    assert re.search(r'<input[^>]*name="new-segment-languages"[^>]*type="text"', html)
 
 
-def test_a_plan_field_added_to_the_declaration_is_in_the_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    forms = pytest.importorskip("planner.wizard.forms")
-    fields = grow_plan(monkeypatch, HASHTAG)
+def test_a_plan_field_added_to_a_step_is_in_the_wizard_form(monkeypatch, web) -> None:
+    plan_id = int(web.post("/plans", {"title": "Grown"}).location.split("/")[-3])
+    grow_plan(monkeypatch, HASHTAG)
+    step = declaration.STEP_BY_SLUG["engagement"]
+    monkeypatch.setitem(
+        declaration.STEP_BY_SLUG, "engagement", dataclasses.replace(step, plan_fields=(*step.plan_fields, "hashtag"))
+    )
 
-    form = forms.form_class(fields, {})
-    assert form.hashtag.args[0] == "Our hashtag"
+    html = web.get(f"/plans/{plan_id}/steps/engagement").get_data(as_text=True)
+    assert '<label for="plan-hashtag">Our hashtag</label>' in html

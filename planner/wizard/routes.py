@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 
 from planner.coach import coach_report, findings_for_step, picture_svg
-from planner.domain import ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Step
+from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
 from planner.wizard.forms import form_class, form_data, values_from
@@ -35,8 +35,8 @@ def _entity_or_404(name: str) -> Entity:
     return entity
 
 
-def _plan_fields(step: Step) -> tuple:
-    return tuple(f for f in PLAN_FIELDS if f.name in step.plan_fields)
+def _plan_fields(step: Step) -> tuple[Field, ...]:
+    return tuple(plan_field(name) for name in step.plan_fields)
 
 
 def _step_url(plan_id: int, step: Step, anchor: str | None = None) -> str:
