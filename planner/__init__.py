@@ -30,7 +30,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
 
-    from planner import models  # noqa: F401  (registers the tables with the metadata)
+    # Importing the models registers their tables with the metadata.
+    from planner import models  # noqa: F401
+    from planner.accounts import models as account_models  # noqa: F401
+    from planner.history import models as history_models  # noqa: F401
     from planner.cli import plan_cli
     from planner.documents.routes import bp as documents_bp
     from planner.interchange.routes import bp as interchange_bp

@@ -83,6 +83,8 @@ class PlanCore:
     id: Mapped[int] = mapped_column(primary_key=True)
     # Bumped on every write to the plan or any of its items: caches key on it.
     revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Bumped when the plan's own fields change: edits of them are checked against it.
+    fields_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 

@@ -1,0 +1,64 @@
+"""The record of changes, comments on items and steps, and who owns which step."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from planner.extensions import db
+from planner.models import utcnow
+
+
+class Change(db.Model):
+    """One write to a plan. `entity` is an entity name, or "plan" for the plan's own fields.
+    `before` and `after` hold the item (or the changed plan fields) as the JSON format writes
+    them; `version` is the item's version after the change, so an edit based on an older
+    version can be merged field by field."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_plan_id_at", "plan_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)  # create, update, delete, move, restore, import
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    item_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    step: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    summary: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # Where the change came from when it was not typed in the wizard (a restore, a workshop idea).
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Comment(db.Model):
+    """A remark on a step, or on one item of a step (`entity` and `item_key` set)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_plan_id_step", "plan_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    item_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
+class StepAssignment(db.Model):
+    """Who owns a step of a plan, and by when it should be done."""
+
+    __tablename__ = "step_assignments"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
