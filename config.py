@@ -1,10 +1,16 @@
 """Configuration classes. Settings come from the environment; tests subclass `Config`."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
 
 
 def _database_url() -> str:
@@ -31,9 +37,47 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a workshop day is longer than an hour
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
+    # Flask-Login's remember-me cookie is not used ("keep me signed in" makes the session
+    # permanent instead), but should it ever be, it gets the same protection.
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # How long "keep me signed in" lasts; without it, the session ends with the browser.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # Behind a reverse proxy, trust its X-Forwarded-For/-Proto/-Host (one hop), so that
+    # rate limits see the visitor's address and links use the public scheme and host.
+    BEHIND_PROXY = _flag("BEHIND_PROXY")
+    # The public address of the app, for links in e-mails and from the command line
+    # ("https://planner.example.org"). Empty: links use the address of the request.
+    BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/")
+
+    # Accounts (planner/accounts). A reset link works once, for this many seconds.
+    PASSWORD_RESET_MAX_AGE = 3600
+    INVITATION_DAYS = 7  # how long a new invitation link works unless the facilitator picks otherwise
+    # Log-in and password-reset attempts, counted in the database so all processes share them.
+    # Per address is generous: a workshop room shares one address behind its router.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "planner-db://")
+    RATELIMIT_STRATEGY = "fixed-window"
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes")
+    # Outgoing mail (password resets). Without MAIL_SERVER the link goes to the log instead,
+    # and `flask --app app user reset-link EMAIL` prints one. See docs/accounts.md.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", default=True)  # STARTTLS; or MAIL_USE_SSL=1 for port 465
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Planner <planner@localhost>")
+    # Where rendered PDFs are kept until their plan changes (planner/documents/cache.py); every
+    # app process on a machine should share it. Empty switches the cache off.
+    PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
 
 
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    # Off, so that tests never write into the instance folder; the cache's tests give each
+    # test its own temporary directory.
+    PDF_CACHE_DIR = ""

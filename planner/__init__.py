@@ -33,22 +33,34 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     # Importing the models registers their tables with the metadata.
     from planner import models  # noqa: F401
     from planner.accounts import models as account_models  # noqa: F401
-    from planner.history import models as history_models  # noqa: F401
     from planner.cli import plan_cli
     from planner.documents.routes import bp as documents_bp
+    from planner.history import models as history_models  # noqa: F401
+    from planner.history.routes import bp as history_bp
     from planner.interchange.routes import bp as interchange_bp
     from planner.plans.routes import bp as plans_bp
     from planner.wizard.routes import bp as wizard_bp
+    from planner.workshop import models as workshop_models  # noqa: F401
+    from planner.workshop.routes import bp as workshop_bp
 
     app.register_blueprint(plans_bp)
     app.register_blueprint(wizard_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(history_bp)
     app.register_blueprint(interchange_bp)
+    app.register_blueprint(workshop_bp)
     app.cli.add_command(plan_cli)
 
     from planner.web import register_template_helpers
 
     register_template_helpers(app)
+
+    from planner import accounts, security
+    from planner.errors import register_error_pages
+
+    accounts.init_app(app)
+    security.init_app(app)
+    register_error_pages(app)
     return app
 
 

@@ -33,25 +33,32 @@ def list_command() -> None:
 
 @plan_cli.command("import")
 @click.argument("file", type=click.File("rb"))
-def import_command(file: Any) -> None:
-    """Create a plan from a JSON plan document (FILE, or - for stdin).
+@click.option("--owner", "owner_email", required=True, help="E-mail of the account that becomes its facilitator.")
+def import_command(file: Any, owner_email: str) -> None:
+    """Create a plan from a JSON plan document (FILE, or - for stdin), owned by --owner.
 
     Prints the new plan's id on the last line. Nothing is written if the document is refused.
     """
+    from planner.accounts import membership
+    from planner.accounts.users import find_by_email
     from planner.interchange import ImportRefused, import_document
     from planner.interchange.transfer import max_import_bytes
 
+    owner = find_by_email(owner_email)
+    if owner is None:
+        _fail(f"no account uses {owner_email!r}: create it first with `flask user create`")
     limit = max_import_bytes()
     # Read one byte past the limit, so an oversized file is refused without reading it all.
     raw = file.read(limit + 1)
     try:
-        plan = import_document(raw, max_bytes=limit)
+        plan = import_document(raw, owner, max_bytes=limit)
     except ImportRefused as exc:
         click.echo(f"Refused {file.name}: nothing was imported.", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
-    click.echo(f"Imported {plan.title!r} as plan {plan.id}.")
+    membership.own(plan, owner)
+    click.echo(f"Imported {plan.title!r} as plan {plan.id}, with {owner.email} as its facilitator.")
     click.echo(plan.id)
 
 
@@ -134,13 +141,21 @@ def coach_command(plan_id: int) -> None:
 
 @plan_cli.command("load-example")
 def load_example_command() -> None:
-    """Store the example plan (the Eastside Tool Library) unless it is there already; print its id."""
+    """Store the example plan (the Eastside Tool Library) unless it is there already; print its id.
+
+    It belongs to the demo account (demo@example.org), made here if missing; see the README.
+    """
+    from planner.accounts import membership
+    from planner.accounts.users import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_account
     from planner.interchange.example import find_example, load_example
 
-    plan = load_example()
+    demo = ensure_demo_account()
+    plan = load_example(demo)
     if plan is None:
         plan = find_example()
         click.echo(f"The example plan is already there: {plan.title!r}.")
     else:
+        membership.own(plan, demo)
         click.echo(f"Loaded the example plan {plan.title!r}.")
+    click.echo(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD!r} to open it.")
     click.echo(plan.id)

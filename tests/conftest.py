@@ -3,6 +3,12 @@
 The database is SQLite in a temporary file, or PostgreSQL when TEST_DATABASE_URL is set
 (`make test` runs the suite both ways). The schema comes from the migrations, and every test
 starts from empty tables.
+
+People: `client` and `web` are logged in as `owner`, who facilitates `example_plan` and owns
+every plan they create through the web. A plan a test stores directly has no members: give it
+one with `add_member(plan, owner)`. `anonymous` is a `Web` with nobody logged in; `as_user(user)`
+gives a `Web` logged in as anyone; `facilitator`, `editor`, `viewer` are members of
+`example_plan` in that role, and `outsider` facilitates another plan.
 """
 
 from __future__ import annotations
@@ -12,14 +18,18 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from planner import create_app
+from planner.accounts.models import Membership, User
 from planner.extensions import db
+
+PASSWORD = "a long test password"  # every test account's
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +49,18 @@ def reset_schema(app: Flask) -> None:
         upgrade()
 
 
+def _forget_the_last_user() -> None:
+    """A request made while a test holds an app context (`ctx`) runs in that context and sees
+    its `g`, where Flask-Login keeps the user and Flask-WTF the session's CSRF token: forget
+    them, as a fresh context would (two clients in one test have two sessions)."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Any:
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_the_last_user)
     reset_schema(app)
     yield app
     with app.app_context():
@@ -80,6 +99,7 @@ class Web:
         self._token: str | None = None
 
     def token(self) -> str:
+        """The CSRF token of this client's session (a new session, after logging in, has a new one)."""
         if self._token is None:
             page = self.client.get("/").get_data(as_text=True)
             match = CSRF_META.search(page)
@@ -96,14 +116,94 @@ class Web:
         return self.client.post(url, data=data, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """The hash of PASSWORD, made once: scrypt takes a noticeable moment on purpose."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def add_user(app: Flask, password_hash: str) -> Any:
+    """Make an account (password PASSWORD); returns it detached, its columns loaded."""
+
+    def add(email: str, name: str | None = None) -> User:
+        with app.app_context():
+            user = User(email=email.lower(), name=name or email.split("@")[0].title(), password_hash=password_hash)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            db.session.remove()
+        return user
+
+    return add
+
+
+@pytest.fixture
+def add_member(app: Flask) -> Any:
+    """Give `user` a role in `plan` (a plan or its id)."""
+
+    def add(plan: Any, user: User, role: str = "facilitator") -> None:
+        plan_id = plan if isinstance(plan, int) else plan.id
+        with app.app_context():
+            db.session.add(Membership(plan_id=plan_id, user_id=user.id, role=role))
+            db.session.commit()
+            db.session.remove()
+
+    return add
+
+
+def _login(client: Web | FlaskClient, user: User) -> None:
+    """Log `client` in as `user`, as the log-in page would leave the session (without the
+    page's deliberately slow password check; tests/test_accounts.py goes through the page)."""
+    test_client = client.client if isinstance(client, Web) else client
+    with test_client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    if isinstance(client, Web):
+        client._token = None
+
+
+@pytest.fixture
+def login() -> Any:
+    return _login
+
+
+@pytest.fixture
+def owner(add_user: Any) -> User:
+    """The person `client` and `web` are logged in as."""
+    return add_user("fay@example.org", "Fay Facilitator")
+
+
+@pytest.fixture
+def client(app: Flask, owner: User) -> FlaskClient:
+    client = app.test_client()
+    _login(client, owner)
+    return client
 
 
 @pytest.fixture
 def web(client: FlaskClient) -> Web:
     return Web(client)
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> Web:
+    """A browser with nobody logged in."""
+    return Web(app.test_client())
+
+
+@pytest.fixture
+def as_user(app: Flask) -> Any:
+    """A new browser, logged in as `user`."""
+
+    def make(user: User) -> Web:
+        web = Web(app.test_client())
+        _login(web, user)
+        return web
+
+    return make
 
 
 @pytest.fixture
@@ -120,8 +220,50 @@ def example_doc() -> dict[str, Any]:
 
 
 @pytest.fixture
-def example_plan(ctx: Flask, example_doc: dict[str, Any]) -> Any:
-    """The example plan, stored in the database."""
+def example_plan(ctx: Flask, example_doc: dict[str, Any], owner: User, add_member: Any) -> Any:
+    """The example plan, stored in the database, with `owner` as its facilitator."""
     from planner.plans import store
 
-    return store.create_from_doc(example_doc["plan"])
+    plan = store.create_from_doc(example_doc["plan"])
+    add_member(plan, owner, "facilitator")
+    return plan
+
+
+@pytest.fixture
+def facilitator(owner: User, example_plan: Any) -> User:
+    return owner
+
+
+@pytest.fixture
+def editor(add_user: Any, add_member: Any, example_plan: Any) -> User:
+    user = add_user("eddie@example.org", "Eddie Editor")
+    add_member(example_plan, user, "editor")
+    return user
+
+
+@pytest.fixture
+def viewer(add_user: Any, add_member: Any, example_plan: Any) -> User:
+    user = add_user("vera@example.org", "Vera Viewer")
+    add_member(example_plan, user, "viewer")
+    return user
+
+
+@pytest.fixture
+def outsider(add_user: Any, add_member: Any, example_plan: Any) -> User:
+    """Someone with an account and a plan of their own, but no place in `example_plan`."""
+    from planner.plans import store
+
+    user = add_user("otto@example.org", "Otto Outsider")
+    add_member(store.create_plan("Otto's own plan"), user, "facilitator")
+    return user
+
+
+@pytest.fixture
+def ana(add_user: Any) -> User:
+    """With `ben`: two accounts, for tests of two people at work on one plan (no plan yet)."""
+    return add_user("ana@example.org", "Ana Alvarez")
+
+
+@pytest.fixture
+def ben(add_user: Any) -> User:
+    return add_user("ben@example.org", "Ben Brown")

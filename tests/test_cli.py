@@ -22,6 +22,15 @@ def plan_count(app: Any) -> int:
         return db.session.scalar(select(func.count()).select_from(Plan))
 
 
+OWNER = "importer@example.org"
+
+
+@pytest.fixture(autouse=True)
+def importer(add_user: Any) -> Any:
+    """The account that `plan import --owner` names."""
+    return add_user(OWNER, "Ida Importer")
+
+
 @pytest.fixture
 def example_file(tmp_path: Path, example_doc: dict[str, Any]) -> Path:
     path = tmp_path / "eastside.json"
@@ -36,7 +45,7 @@ def test_list_shows_id_and_title(runner: Any, example_plan: Any) -> None:
 
 
 def test_import_prints_the_new_id_last(app: Any, runner: Any, example_file: Path) -> None:
-    result = run(runner, "import", str(example_file))
+    result = run(runner, "import", "--owner", OWNER, str(example_file))
     assert result.exit_code == 0, result.output
     plan_id = int(result.stdout.splitlines()[-1])
     with app.app_context():
@@ -44,7 +53,7 @@ def test_import_prints_the_new_id_last(app: Any, runner: Any, example_file: Path
 
 
 def test_import_reads_standard_input(app: Any, runner: Any, example_file: Path) -> None:
-    result = run(runner, "import", "-", input=example_file.read_bytes())
+    result = run(runner, "import", "--owner", OWNER, "-", input=example_file.read_bytes())
     assert result.exit_code == 0, result.output
     assert plan_count(app) == 1
 
@@ -57,7 +66,7 @@ def test_a_refused_import_explains_on_stderr_and_writes_nothing(
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(example_doc), encoding="utf-8")
 
-    result = run(runner, "import", str(path))
+    result = run(runner, "import", "--owner", OWNER, str(path))
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "nothing was imported" in result.stderr
@@ -69,7 +78,7 @@ def test_a_refused_import_explains_on_stderr_and_writes_nothing(
 def test_importing_something_that_is_not_json_fails(app: Any, runner: Any, tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"\xff\xfe not a plan")
-    result = run(runner, "import", str(path))
+    result = run(runner, "import", "--owner", OWNER, str(path))
     assert result.exit_code == 1
     assert "document: is not UTF-8 text" in result.stderr
     assert plan_count(app) == 0
@@ -78,14 +87,14 @@ def test_importing_something_that_is_not_json_fails(app: Any, runner: Any, tmp_p
 def test_importing_an_oversized_file_fails(app: Any, runner: Any, tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     path.write_bytes(b" " * (app.config["MAX_IMPORT_BYTES"] + 10) + b"{}")
-    result = run(runner, "import", str(path))
+    result = run(runner, "import", "--owner", OWNER, str(path))
     assert result.exit_code == 1
     assert "an import takes at most 2.0 MiB" in result.stderr
     assert plan_count(app) == 0
 
 
 def test_importing_a_missing_file_fails(runner: Any, tmp_path: Path) -> None:
-    result = run(runner, "import", str(tmp_path / "nope.json"))
+    result = run(runner, "import", "--owner", OWNER, str(tmp_path / "nope.json"))
     assert result.exit_code == 2
     assert "nope.json" in result.stderr
 
@@ -99,7 +108,7 @@ def test_export_writes_json_to_stdout_by_default(runner: Any, example_plan: Any,
 def test_export_then_import_round_trips(runner: Any, example_plan: Any, tmp_path: Path) -> None:
     path = tmp_path / "out.json"
     assert run(runner, "export", str(example_plan.id), "--format", "json", "--output", str(path)).exit_code == 0
-    imported = run(runner, "import", str(path))
+    imported = run(runner, "import", "--owner", OWNER, str(path))
     new_id = imported.stdout.splitlines()[-1]
     again = run(runner, "export", new_id, "-o", "-")
     assert again.stdout == path.read_text(encoding="utf-8")
@@ -153,7 +162,9 @@ def test_coach_prints_the_report_as_json(runner: Any, example_plan: Any) -> None
     assert 0 <= report["score"] <= 100
     assert [c["id"] for c in report["checks"]][:2] == ["strategy_first", "listen_first"]
     assert len(report["checks"]) == 14
-    assert all({"id", "status", "message"} <= set(c) and c["status"] in ("pass", "warn", "fail") for c in report["checks"])
+    assert all(
+        {"id", "status", "message"} <= set(c) and c["status"] in ("pass", "warn", "fail") for c in report["checks"]
+    )
     assert run(runner, "coach", "9999").exit_code == 1
 
 

@@ -7,8 +7,10 @@ domain declaration, so a field added there appears here without touching the tem
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,10 @@ from planner.documents import content
 from planner.documents.content import build, tabular
 from planner.documents.render import font_config, render_html, render_pdf, slug
 from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEP_OF_ENTITY, STEP_OF_PLAN_FIELD, Field, Kind
+from planner.interchange.example import example_document
 from planner.plans import store, view
+
+PRINTED = date(2027, 2, 20)
 
 
 def _value(field: Field, where: str, n: int, keys: dict[str, list[str]]) -> Any:
@@ -66,9 +71,9 @@ def filled_doc(items_per_kind: int = 2) -> dict[str, Any]:
 
 
 def chunk(html: str, anchor: str) -> str:
-    """The part of the page from the element with id `anchor` to the next part or step."""
+    """The part of the page from the element with id `anchor` to the next part, step or other chapter."""
     start = html.index(f'id="{anchor}"')
-    ends = [i for marker in ('<section class="part"', '<section class="step"') if (i := html.find(marker, start)) > 0]
+    ends = [i for marker in ('<section class="part"', '<section class="chapter') if (i := html.find(marker, start)) > 0]
     return html[start : min(ends, default=len(html))]
 
 
@@ -198,12 +203,16 @@ def test_a_table_leaves_out_columns_nobody_filled_and_totals_hours(document_html
     assert re.search(r"Total</td>.*3\.5</td>", people, re.S)
 
 
-def test_an_empty_plan_says_not_yet_written_quietly(client: FlaskClient, ctx: Flask) -> None:
+def test_an_empty_plan_says_not_yet_written_quietly(
+    client: FlaskClient, ctx: Flask, owner: Any, add_member: Any
+) -> None:
     plan = store.create_plan("Just a title")
+    add_member(plan, owner)
     html = client.get(f"/plans/{plan.id}/document").get_data(as_text=True)
-    # One quiet line per empty section, plus the required answers of step 1 that are missing.
-    assert html.count("Not yet written") == 7 + 3
-    assert "—" not in html
+    # One quiet line per empty summary (goals to practices, audiences, who does what, timeline)
+    # and per empty step, plus the required answers of step 1 that are missing.
+    assert html.count("Not yet written") == 4 + 7 + 3
+    assert not re.search(">\\s*[\N{EM DASH}\N{EN DASH}-]\\s*<", html)  # no dash stands in for a missing answer
     assert "None" not in html
     assert "Just a title" in html
 
@@ -293,8 +302,11 @@ def squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_the_pdf_is_a_download_named_after_the_plan(client: FlaskClient, ctx: Flask) -> None:
+def test_the_pdf_is_a_download_named_after_the_plan(
+    client: FlaskClient, ctx: Flask, owner: Any, add_member: Any
+) -> None:
     plan = store.create_plan("Café plan: 2027")
+    add_member(plan, owner)
     response = client.get(f"/plans/{plan.id}/document.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -305,14 +317,17 @@ def test_the_pdf_is_a_download_named_after_the_plan(client: FlaskClient, ctx: Fl
     assert response.data.startswith(b"%PDF-")
 
 
-@pytest.fixture(scope="module")
-def example_pdf(app: Flask) -> tuple[dict[str, Any], bytes]:
-    """The example plan's document and its PDF, rendered once for the tests that read it."""
-    from planner.interchange.example import example_document
+@functools.cache
+def example_pdf_bytes() -> bytes:
+    """The example plan's PDF, rendered once for every test module that reads it (needs an app context)."""
+    return render_pdf(example_document()["plan"], today=PRINTED)
 
-    doc = example_document()["plan"]
+
+@pytest.fixture
+def example_pdf(app: Flask) -> tuple[dict[str, Any], bytes]:
+    """The example plan's document and its PDF."""
     with app.app_context():
-        return doc, render_pdf(doc)
+        return example_document()["plan"], example_pdf_bytes()
 
 
 def test_the_pdf_holds_what_people_typed(example_pdf: tuple[dict[str, Any], bytes]) -> None:
@@ -339,11 +354,18 @@ def test_pdf_pages_have_a_running_header_and_numbers_except_the_cover(
         assert doc["title"] in text
 
 
-def test_the_pdf_cover_has_a_sign_off_block(ctx: Flask) -> None:
-    doc = filled_doc()
-    first_page = PdfReader(io.BytesIO(render_pdf(doc))).pages[0].extract_text()
-    for words in ("Plan sponsor", "Plan organization", "Sign-off", "Signature", "Approved by", "1 March 2027"):
-        assert words in first_page
+def test_the_pdf_cover_names_the_plan_and_the_sign_off_ends_it(
+    example_pdf: tuple[dict[str, Any], bytes],
+) -> None:
+    doc, pdf = example_pdf
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    cover = squeezed(pages[0].extract_text())
+    for words in (doc["organization"], doc["title"], doc["sponsor"], "1 March 2027", "Status: Ready for sign-off"):
+        assert squeezed(words) in cover
+    assert "Signature" not in cover
+    last = pages[-1].extract_text()
+    for words in ("Sign-off", content.SIGN_OFF_TEXT, "Signature", "Approved by", "Prepared by", doc["sponsor"]):
+        assert words in last
 
 
 def test_one_font_configuration_serves_every_render() -> None:
@@ -413,3 +435,185 @@ def test_a_standalone_page_carries_its_stylesheet(ctx: Flask) -> None:
     assert "<style>" in html and "@page" in html and '"Noto Sans"' in html
     assert "<link" not in html and "<script" not in html
     assert "/steps/review" not in html
+
+
+# ------------------------------------------------------------ the summary a board reads first
+
+
+def test_the_cover_says_how_far_the_plan_has_come() -> None:
+    plan = example_document()["plan"]
+    cover = build(plan).cover
+    assert (cover.status, cover.still_open) == (content.READY, [])
+
+    plan["milestones"] = []
+    plan["response_protocol"] = None
+    cover = build(plan).cover
+    # Steps 6 and 8 are open, and so is the review, which waits for all the others.
+    assert cover.status == "Draft \N{EM DASH} 6 of 9 steps complete"
+    assert cover.still_open == ["6. Engagement", "8. First 90 days"]
+    assert ("Still to finish", "6. Engagement, 8. First 90 days") in cover.facts
+
+    assert build({"title": "New"}).cover.status == "Draft \N{EM DASH} 0 of 9 steps complete"
+
+
+def test_the_contents_list_every_part_in_the_order_of_the_page(document_html: Any) -> None:
+    doc = filled_doc()
+    document = build(doc)
+    html = document_html(doc)
+    contents = chunk(html, "contents-heading")
+    positions = [html.index(f'id="{anchor}"') for anchor, _ in document.contents]
+    assert positions == sorted(positions)
+    for anchor, heading in document.contents:
+        assert f'<a href="#{anchor}">{escape(heading)}</a>' in contents
+    assert [heading for _, heading in document.contents][:4] == [
+        content.CHAIN,
+        content.REACH,
+        content.WHO_DOES_WHAT,
+        content.TIMELINE,
+    ]
+    assert [heading for _, heading in document.contents][-2:] == [content.COACH, content.SIGN_OFF]
+
+
+def _untied(plan: dict[str, Any]) -> dict[str, Any]:
+    """The example plan with a practice that serves no objective and an objective no practice serves."""
+    plan["practices"].append(
+        {"key": "pr99", "description": "Post a photo of the week's oddest tool", "owners": ["p3"], "mode": "broadcast"}
+    )
+    plan["objectives"].append({"key": "o99", "goal": "g1", "statement": "Be known for odd tools"})
+    return plan
+
+
+def test_the_chain_nests_practices_under_objectives_under_goals(document_html: Any) -> None:
+    plan = _untied(example_document()["plan"])
+    known = view.names(plan)
+    chain = content.chain(plan, known)
+    assert [g.title for g in chain.goals] == [g["statement"] for g in plan["goals"]]
+    for goal, line in zip(plan["goals"], chain.goals, strict=True):
+        objectives = [o for o in plan["objectives"] if o["goal"] == goal["key"]]
+        assert [o.title for o in line.objectives] == [o["statement"] for o in objectives]
+        for objective, o_line in zip(objectives, line.objectives, strict=True):
+            practices = [p["description"] for p in plan["practices"] if p.get("objective") == objective["key"]]
+            assert [p.title for p in o_line.practices] == practices
+    assert [p.title for p in chain.untied] == ["Post a photo of the week's oddest tool"]
+
+    html = document_html(plan)
+    goals = chunk(html, "chain").split('<li class="goal')[1:]
+    for practice in plan["practices"][:-1]:
+        objective = next(o for o in plan["objectives"] if o["key"] == practice["objective"])
+        goal = next(g for g in plan["goals"] if g["key"] == objective["goal"])
+        (in_goal,) = [c for c in goals if str(escape(goal["statement"])) in c]
+        (in_objective,) = [
+            c for c in in_goal.split('<li class="objective">') if str(escape(objective["statement"])) in c
+        ]
+        assert str(escape(practice["description"])) in in_objective
+    # Each practice shows its mode, who does it and its hours.
+    assert "Listen \N{MIDDLE DOT} Amara Osei, Zoë Haddad \N{MIDDLE DOT} 1.5 h a week" in html
+    assert str(escape(content.NO_PRACTICE_YET)) in goals[0]
+    assert content.UNTIED in goals[-1] and "oddest tool" in goals[-1]
+
+
+def test_audiences_list_the_practices_that_reach_them_and_where_we_listen() -> None:
+    plan = _untied(example_document()["plan"])
+    table = content.reach(plan, view.names(plan))
+    assert table is not None
+    rows = {row[0].value: [cell.value for cell in row[1:]] for row in table.rows}
+    priority, practices, listening = rows["New parents on the east side"]
+    assert priority == "Primary"
+    # Each practice by a shortened name and its mode, so that the two share a line.
+    assert "Read the parents' group and the… (Listen)" in practices
+    assert len(practices) == sum(1 for p in plan["practices"] if "s1" in p.get("segments", []))
+    assert listening == [
+        "Eastside Parents Facebook group",
+        "Nextdoor: Eastside",
+        "Feedback cards and comments after each repair café",
+    ]
+    # Primary audiences first; a practice aimed at nobody in particular gets a row of its own.
+    priorities = [row[1].value for row in table.rows[:-1]]
+    assert priorities == sorted(priorities, key=lambda p: p != "Primary")
+    assert rows[content.NO_AUDIENCE][1] == [
+        'Run a 30-minute "replying online"… (Enable)',
+        "Post a photo of the week's oddest tool (Broadcast)",
+    ]
+    assert rows["Partner organisations: the food bank, the community centre and the branch library"][2] == [
+        content.NONE_YET
+    ]
+
+
+def test_who_does_what_shares_practice_hours_and_flags_over_commitment() -> None:
+    doc = {
+        "title": "Hours",
+        "people": [
+            {"key": "p1", "name": "Ana", "hours_per_week": 4},
+            {"key": "p2", "name": "Ben", "hours_per_week": 1},
+            {"key": "p3", "name": "Cy"},
+        ],
+        "practices": [
+            {"key": "pr1", "description": "Answer questions", "owners": ["p1", "p2"], "hours_per_week": 4},
+            {"key": "pr2", "description": "Share stories", "owners": ["p1"], "hours_per_week": 1},
+            {"key": "pr3", "description": "Host a thread", "owners": [], "hours_per_week": 2},
+        ],
+        "listening_targets": [{"key": "l1", "venue": "Parents' group", "listener": "p2"}],
+    }
+    table = content.who_does_what(doc)
+    assert table is not None
+    rows = {row[0].value: [cell.value for cell in row[1:]] for row in table.rows}
+    assert rows["Ana"] == [["Answer questions", "Share stories"], [], "3 h of 4 h"]
+    assert rows["Ben"] == [["Answer questions"], ["Parents' group"], "2 h of 1 h: over by 1 h"]
+    assert rows["Cy"] == [[], [], "0 h"]  # no hours of their own: nothing to weigh against
+    assert rows[content.NOBODY] == [["Host a thread"], [], "2 h"]
+    assert table.marks == ["", "over", "", ""]
+    assert table.totals == ["Total", "", "", "7 h of 5 h: over by 2 h"]
+    assert content.who_does_what({"title": "Nothing yet"}) is None
+
+
+def test_the_over_committed_are_marked_on_the_page(client: FlaskClient, example_plan: Any) -> None:
+    html = client.get(f"/plans/{example_plan.id}/document").get_data(as_text=True)
+    over = re.findall(r'<tr class="over">\s*<th scope="row">\s*([^<]+?)\s*</th>', chunk(html, "who-does-what"))
+    assert over == ["Zoë Haddad", "Tom Brennan"]
+    assert "1.75 h of 1 h: over by 0.75 h" in html
+
+
+def test_the_timeline_runs_in_date_order_by_month() -> None:
+    plan = example_document()["plan"]
+    plan["milestones"].reverse()
+    plan["milestones"].append({"key": "ms99", "title": "Someday", "owner": "p1"})
+    timeline = content.timeline(plan, view.names(plan))
+    assert [m.label for m in timeline.months] == ["March 2027", "April 2027", "May 2027", content.UNDATED]
+    entries = [e for m in timeline.months for e in m.entries]
+    dated = sorted((m for m in plan["milestones"] if m.get("due")), key=lambda m: m["due"])
+    assert [e.title for e in entries] == [m["title"] for m in dated] + ["Someday"]
+    first = entries[0]
+    assert (first.when, first.day, first.owner, first.done) == ("8 March 2027", "Day 8", "Dana Whitfield", True)
+    assert entries[-1].facts == ["Dana Whitfield"]
+    assert "Day 1 is 1 March 2027" in timeline.lead
+
+
+def test_the_coach_report_has_the_picture_the_score_and_every_finding(client: FlaskClient, example_plan: Any) -> None:
+    from planner.coach import coach_report, picture_svg
+
+    doc = store.load_doc(example_plan)
+    report = coach_report(doc)
+    html = client.get(f"/plans/{example_plan.id}/document").get_data(as_text=True)
+    coach = chunk(html, "coach")
+    assert picture_svg(report) in coach  # inline, as the coach drew it
+    assert html.count("<svg") == 1
+    assert f"Score: {report.score} out of 100." in coach
+    for finding in report.checks:
+        for words in (finding.title, finding.message, finding.next_step):
+            assert str(escape(words)) in coach
+
+
+def test_the_page_shows_every_summary_in_the_plans_own_words(client: FlaskClient, example_plan: Any) -> None:
+    doc = store.load_doc(example_plan)
+    html = client.get(f"/plans/{example_plan.id}/document").get_data(as_text=True)
+    names = {
+        "chain": [g["statement"] for g in doc["goals"]] + [o["statement"] for o in doc["objectives"]],
+        "reach": [s["name"] for s in doc["segments"]],
+        "who-does-what": [p["name"] for p in doc["people"]],
+        "timeline": [m["title"] for m in doc["milestones"]],
+        "sign-off": [doc["sponsor"]],
+    }
+    for anchor, expected in names.items():
+        part = chunk(html, anchor)
+        for name in expected:
+            assert str(escape(name)) in part, f"{name!r} missing from {anchor}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,18 +17,10 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from planner.documents.markdown import (
-    COACH_HEADING,
-    NOBODY,
-    NOT_WRITTEN,
-    SIGN_OFF,
-    SIGN_OFF_ROLES,
-    WHO_DOES_WHAT,
-    escape,
-    one_line,
-    render_markdown,
-    who_does_what,
-)
+from planner.coach import Status, coach_report
+from planner.documents import content
+from planner.documents.content import COACH, NOT_WRITTEN, SIGN_OFF, SIGN_OFF_ROLES, WHO_DOES_WHAT
+from planner.documents.markdown import escape, one_line, render_markdown
 from planner.documents.word import render_docx
 from planner.domain import ENTITIES, ENTITY_BY_COLLECTION, ENTITY_BY_NAME, PLAN_FIELDS, STEPS, Kind
 from planner.domain import declaration as declaration_module
@@ -39,6 +31,9 @@ from planner.plans.view import display, items, names, title_of
 TODAY = date(2026, 1, 5)
 PERIOD = "1 March 2027 \N{EN DASH} 29 February 2028"  # the example plan's, in words
 DOCUMENT_STEPS = [s for s in STEPS if s.plan_fields or s.entities]
+SUMMARY = [content.CHAIN, content.REACH, content.WHO_DOES_WHAT, content.TIMELINE]
+# The top-level parts of every format, in order: the summary, the steps, the coach, the sign-off.
+PARTS = [*SUMMARY, *(f"{s.number}. {s.title}" for s in DOCUMENT_STEPS), COACH, SIGN_OFF]
 KEY = re.compile(r"\b(?:g|o|s|p|c|l|pr|cn|m|ms)\d+\b")
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -173,10 +168,11 @@ def test_markdown_is_grouped_by_step_with_the_title_first(plan: dict[str, Any], 
     assert lines[0] == f"# {escape(plan['title'], line_start=False)}"
     assert sum(1 for line in lines if re.match(r"# ", line)) == 1
     sections = [line for line in lines if line.startswith("## ")]
-    assert sections == [f"## {s.number}. {s.title}" for s in DOCUMENT_STEPS] + [f"## {SIGN_OFF}"]
+    assert sections == [f"## {escape(part, line_start=False)}" for part in PARTS]
     organization = md.index(f"**Organization:** {escape(plan['organization'], line_start=False)}")
     period = md.index(f"**Plan period:** {PERIOD}")
-    assert organization < period < md.index("## 1. ")
+    status = md.index(f"**Status:** {content.READY}")
+    assert organization < period < status < md.index(f"## {content.CHAIN}")
     assert "### People" in md and "#### " in md  # lists under steps, items under lists
 
 
@@ -203,32 +199,30 @@ def test_markdown_tables(plan: dict[str, Any], example_markdown: str) -> None:
             assert len(widths) == 1, block
 
 
-def test_who_does_what_shares_practice_hours_among_owners() -> None:
-    doc = {
-        "title": "Hours",
-        "people": [
-            {"key": "p1", "name": "Ana", "hours_per_week": 4},
-            {"key": "p2", "name": "Ben", "hours_per_week": 1},
-        ],
-        "practices": [
-            {"key": "pr1", "description": "Answer questions", "owners": ["p1", "p2"], "hours_per_week": 4},
-            {"key": "pr2", "description": "Share stories", "owners": ["p1"], "hours_per_week": 1},
-            {"key": "pr3", "description": "Host a thread", "owners": [], "hours_per_week": 2},
-        ],
-        "listening_targets": [{"key": "l1", "venue": "Parents' group", "listener": "p2"}],
-    }
-    table = who_does_what(doc)
-    assert table is not None
-    rows = {row[0].value: [cell.value for cell in row[1:]] for row in table.rows}
-    assert rows["Ana"] == [["Answer questions", "Share stories"], [], "3", "4"]
-    assert rows["Ben"] == [["Answer questions"], ["Parents' group"], "2", "1"]
-    assert rows[NOBODY] == [["Host a thread"], [], "2", ""]
-    assert table.totals == ["Total", "", "", "7", "5"]
+def test_markdown_carries_the_summary_in_the_plans_own_words(plan: dict[str, Any], example_markdown: str) -> None:
+    md = example_markdown
+    chain = md[md.index(f"## {content.CHAIN}") : md.index(f"## {content.REACH}")]
+    # Goals are headings; under each, its objectives, and under each objective its practices.
+    goal = plan["goals"][0]["statement"]
+    objective = next(o for o in plan["objectives"] if o["goal"] == plan["goals"][0]["key"])
+    practice = next(p for p in plan["practices"] if p["objective"] == objective["key"])
+    assert f"### {content.GOAL} 1: {escape(goal, line_start=False)}" in chain
+    assert f"\n- {escape(objective['statement'])} — *" in chain
+    assert f"\n  - {escape(practice['description'])} — *Listen · Amara Osei, Zoë Haddad · 1.5 h a week*" in chain
 
-    md = render_markdown(doc, today=TODAY)
-    assert f"### {WHO_DOES_WHAT}" in md
-    assert md_table(md, "Person")[1] == ["Ana", "Answer questions; Share stories", "", "3", "4"]
-    assert who_does_what({"title": "Nothing yet"}) is None
+    reach = md_table(md, "Audience segment", "Priority", "Practices that reach them", "Where we listen")
+    assert [row[0] for row in reach[1:-1]] == [escape(s["name"], line_start=False) for s in plan["segments"]]
+
+    workload = md_table(md, "Person", "Practices", "Listening targets", "Hours a week")
+    assert [workload[3][0], workload[3][-1]] == ["Zoë Haddad", "3.25 h of 3 h: over by 0.25 h"]
+    assert workload[-1] == ["**Total**", "", "", "**11 h of 16 h**"]
+
+    timeline = md[md.index(f"## {content.TIMELINE}") : md.index("## 1. ")]
+    titles = [m["title"] for m in sorted(plan["milestones"], key=lambda m: m["due"])]
+    positions = [timeline.index(escape(one_line(t))) for t in titles]
+    assert positions == sorted(positions)
+    assert "- **8 March 2027, Day 8:** The team agrees" in timeline and "*Dana Whitfield · Done*" in timeline
+    assert "### March 2027" in timeline
 
 
 def test_markdown_escapes_hostile_text() -> None:
@@ -282,7 +276,9 @@ def test_empty_plan_says_what_is_missing() -> None:
     md = render_markdown({"title": "Just started"}, today=TODAY)
     assert md.startswith("# Just started\n")
     assert f"*{escape(NOT_WRITTEN)}*" in md
-    assert WHO_DOES_WHAT not in md
+    who = md[md.index(f"## {WHO_DOES_WHAT}") :]
+    assert who.split("\n\n")[1] == f"*{escape(NOT_WRITTEN)}*"
+    assert "**Status:** Draft — 0 of 9 steps complete" in md
     document = word_document(render_docx({"title": "Just started"}, today=TODAY))
     assert NOT_WRITTEN in word_text(document)
 
@@ -310,8 +306,9 @@ def test_word_names_every_item_and_never_a_key(plan: dict[str, Any], example_wor
 def test_word_headings_are_real_headings(plan: dict[str, Any], example_word: Any) -> None:
     document = example_word
     found = headings(document)
-    assert found[1] == [f"{s.number}. {s.title}" for s in DOCUMENT_STEPS] + [SIGN_OFF]
-    assert {"Channels", "Goals", "People", "Practices", WHO_DOES_WHAT} <= set(found[2])
+    assert found[1] == PARTS
+    assert {"Channels", "Goals", "People", "Practices", "March 2027"} <= set(found[2])
+    assert f"{content.GOAL} 1: {plan['goals'][0]['statement']}" in found[2]
     assert found[3][: len(plan["goals"])] == [g["statement"] for g in plan["goals"]]
     title = next(p for p in document.paragraphs if p.style.name == "Title")
     assert title.text == plan["title"]
@@ -413,67 +410,65 @@ def test_a_plan_field_on_no_step_still_appears(monkeypatch: pytest.MonkeyPatch, 
     assert "**Our hashtag:** \\#EastsideFixes" in md
 
     document = word_document(render_docx(plan, today=TODAY))
-    assert headings(document)[1][-2:] == ["Other answers", SIGN_OFF]
+    assert headings(document)[1][-3:] == ["Other answers", COACH, SIGN_OFF]
     assert "Our hashtag: #EastsideFixes" in [p.text for p in document.paragraphs]
 
 
-# ---------------------------------------------------------------- the coach's report, when given
+# ---------------------------------------------------------------- the summary and the coach's report
 
 
-@dataclass(frozen=True)
-class _Finding:
-    title: str
-    status: str
-    message: str
-    next_step: str
-
-
-@dataclass(frozen=True)
-class _Balance:
-    social_share: float | None = 0.75
-
-
-@dataclass(frozen=True)
-class _Report:
-    score: int
-    checks: tuple[_Finding, ...]
-    balance: _Balance = field(default_factory=_Balance)
-
-
-def test_coach_report_is_added_when_given(plan: dict[str, Any]) -> None:
-    report: Any = _Report(
-        score=72,
-        checks=(
-            _Finding("Listen first", "pass", "Every primary audience has a listening post.", ""),
-            _Finding("Leaders take part", "warn", "No leader owns a practice <yet>.", "Ask the chair to listen."),
-        ),
+def test_word_carries_the_summary_and_flags_over_commitment(plan: dict[str, Any], example_word: Any) -> None:
+    document = example_word
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    # An objective is a bullet and its practices are bullets under it.
+    objective = plan["objectives"][0]
+    practice = next(p for p in plan["practices"] if p["objective"] == objective["key"])
+    i = next(i for i, p in enumerate(paragraphs) if p[1].startswith(f"{objective['statement']} — Listen and learn."))
+    assert paragraphs[i][0] == "List Bullet"
+    assert paragraphs[i + 1] == (
+        "List Bullet 2",
+        f"{practice['description']} — Listen · Amara Osei, Zoë Haddad · 1.5 h a week",
     )
+    workload = table_with_header(document, "Person", "Practices", "Listening targets", "Hours a week")
+    zoe = next(row for row in workload.rows if row.cells[0].text == "Zoë Haddad")
+    assert zoe.cells[-1].text == "3.25 h of 3 h: over by 0.25 h"
+    assert zoe.cells[-1].paragraphs[0].runs[0].font.color.rgb is not None  # marked, not only said
+    table_with_header(document, "Audience segment", "Priority", "Practices that reach them", "Where we listen")
+    assert (
+        "List Bullet",
+        "8 March 2027, Day 8: The team agrees the voice, the guidelines and the response protocol"
+        " — Dana Whitfield · Done",
+    ) in paragraphs
+
+
+def test_every_format_carries_the_coach_report(plan: dict[str, Any], example_markdown: str, example_word: Any) -> None:
+    report = coach_report(plan)
+    md = example_markdown
+    assert md.index(f"## {COACH}") < md.index(f"## {SIGN_OFF}")
+    assert f"Score: {report.score} out of 100." in md
+    rows = md_table(md, "Check", "Result", "What the coach found", "Next step")
+    assert [row[0] for row in rows[1:]] == [f.title for f in report.checks]
+    text = word_text(example_word)
+    assert all(f.title in text and f.message in text for f in report.checks)
+
+
+def test_a_coach_report_the_caller_has_is_used(plan: dict[str, Any]) -> None:
+    report = coach_report(plan)
+    warned = replace(report.checks[1], status=Status.WARN, next_step="Ask <the chair> to listen.")
+    report = replace(report, score=72, checks=(report.checks[0], warned, *report.checks[2:]))
     md = render_markdown(plan, coach=report, today=TODAY)
-    assert md.index(f"## {COACH_HEADING}") < md.index(f"## {SIGN_OFF}")
-    assert "Score: 72 out of 100. 75% of practice hours go to conversation" in md
-    assert ["Leaders take part", "Warning", "No leader owns a practice &lt;yet&gt;.", "Ask the chair to listen."] in (
-        md_table(md, "Check", "Result")
-    )
-    assert COACH_HEADING not in render_markdown(plan, today=TODAY)
-
-    document = word_document(render_docx(plan, coach=report, today=TODAY))
-    assert headings(document)[1][-2:] == [COACH_HEADING, SIGN_OFF]
-    coach = table_with_header(document, "Check", "Result")
-    assert [c.text for c in coach.rows[2].cells] == [
-        "Leaders take part",
-        "Warning",
-        "No leader owns a practice <yet>.",
-        "Ask the chair to listen.",
+    assert "Score: 72 out of 100." in md
+    row = md_table(md, "Check", "Result")[2]
+    assert row[1:] == [
+        "Warn",
+        escape(warned.message, line_start=False),
+        "Ask &lt;the chair&gt; to listen. (Where to fix it: 5. Listening)",
     ]
 
-
-def test_the_real_coach_report_renders(plan: dict[str, Any]) -> None:
-    coach = pytest.importorskip("planner.coach")
-    report = coach.coach_report(plan)
-    md = render_markdown(plan, coach=report, today=TODAY)
-    assert f"Score: {report.score} out of 100." in md
-    text = word_text(word_document(render_docx(plan, coach=report, today=TODAY)))
-    assert all(finding.title in text for finding in report.checks)
+    document = word_document(render_docx(plan, coach=report, today=TODAY))
+    assert headings(document)[1][-2:] == [COACH, SIGN_OFF]
+    coach = table_with_header(document, "Check", "Result")
+    assert [c.text for c in coach.rows[2].cells][-1] == "Ask <the chair> to listen. (Where to fix it: 5. Listening)"
 
 
 def test_every_kind_of_field_is_exercised(plan: dict[str, Any]) -> None:

@@ -46,6 +46,8 @@ DOCUMENT_TAGS = {
     *("html", "head", "meta", "title", "link", "script", "body", "nav", "main", "section", "article"),
     *("h1", "h2", "h3", "h4", "p", "br", "a", "span", "button", "dl", "div", "dt", "dd", "ul", "ol", "li"),
     *("table", "thead", "tbody", "tfoot", "tr", "th", "td"),
+    # The coach's picture, inline: ElementTree builds it and escapes every word in it.
+    *("svg", "desc", "g", "rect", "line", "circle", "text"),
 }
 # A 1x1 PNG, to show that even a data: image is refused.
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
@@ -131,8 +133,9 @@ def listener() -> Iterator[tuple[str, list[str]]]:
 # ------------------------------------------------------------ hostile answers stay text
 
 
-def test_hostile_answers_are_escaped_on_the_page(client: FlaskClient, ctx: Flask) -> None:
+def test_hostile_answers_are_escaped_on_the_page(client: FlaskClient, ctx: Flask, owner: Any, add_member: Any) -> None:
     plan = store.create_from_doc(hostile_doc())
+    add_member(plan, owner)
     html = client.get(f"/plans/{plan.id}/document").get_data(as_text=True)
     for payload in HOSTILE:
         if "<" in payload:
@@ -152,8 +155,11 @@ def test_hostile_answers_are_escaped_on_the_page(client: FlaskClient, ctx: Flask
         assert not {"style", "src", "rel"} & set(attrs) or tag in ("link", "script")
 
 
-def test_hostile_answers_print_as_text_and_fetch_nothing(client: FlaskClient, ctx: Flask, fetched: list[str]) -> None:
+def test_hostile_answers_print_as_text_and_fetch_nothing(
+    client: FlaskClient, ctx: Flask, fetched: list[str], owner: Any, add_member: Any
+) -> None:
     plan = store.create_from_doc(hostile_doc())
+    add_member(plan, owner)
     response = client.get(f"/plans/{plan.id}/document.pdf")
     assert response.status_code == 200
 

@@ -18,52 +18,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEPS, Field, Kind
+from planner.domain import ENTITIES, STEPS
 from planner.extensions import db
-from planner.interchange.transfer import wrap
-from planner.interchange.validate import validate_document
 from planner.plans import store
+from tests.plan_factory import generated_plan, item_key
 
 FEW, MANY = 2, 40
-
-
-def _key(entity_name: str, i: int) -> str:
-    return f"{ENTITY_BY_NAME[entity_name].key_prefix}{i}"
-
-
-def _value(field: Field, i: int, n: int) -> Any:
-    """A filled-in value for item `i` of `n` (references point at items that exist)."""
-    match field.kind:
-        case Kind.TEXT | Kind.LONGTEXT:
-            return f"{field.label} {i}"
-        case Kind.LIST:
-            return [f"{field.label} {i}a", f"{field.label} {i}b"]
-        case Kind.ENUM:
-            return field.choices[i % len(field.choices)].value
-        case Kind.ENUM_LIST:
-            return [c.value for c in field.choices[:2]]
-        case Kind.REF:
-            return _key(field.target, i)
-        case Kind.REF_LIST:
-            return [_key(field.target, i), _key(field.target, i % n + 1)]
-        case Kind.BOOL:
-            return i % 2 == 0
-        case Kind.NUMBER:
-            return 1.5
-        case Kind.DATE:
-            return f"2025-{i % 12 + 1:02d}-15"
-    raise ValueError(f"no generated value for {field.kind}")
-
-
-def generated_plan(n: int) -> dict[str, Any]:
-    """A valid plan document with `n` items of every kind, every field filled."""
-    plan: dict[str, Any] = {f.name: _value(f, 1, n) for f in PLAN_FIELDS}
-    plan["title"] = f"A plan with {n} of everything"
-    for entity in ENTITIES:
-        plan[entity.collection] = [
-            {"key": _key(entity.name, i), **{f.name: _value(f, i, n) for f in entity.fields}} for i in range(1, n + 1)
-        ]
-    return validate_document(wrap(plan))
 
 
 @contextmanager
@@ -88,8 +48,8 @@ def _pages(app: Flask, plan_id: int) -> dict[str, str]:
         "document": ("documents.document", f"/plans/{plan_id}/document"),
         "JSON export": ("interchange.export_json", f"/plans/{plan_id}/export.json"),
         "delete plan": ("plans.delete", f"/plans/{plan_id}/delete"),
-        "delete goal": ("wizard.delete_item", f"/plans/{plan_id}/items/goal/{_key('goal', 1)}/delete"),
-        "delete person": ("wizard.delete_item", f"/plans/{plan_id}/items/person/{_key('person', 1)}/delete"),
+        "delete goal": ("wizard.delete_item", f"/plans/{plan_id}/items/goal/{item_key('goal', 1)}/delete"),
+        "delete person": ("wizard.delete_item", f"/plans/{plan_id}/items/person/{item_key('person', 1)}/delete"),
     }
     pages.update({name: url for name, (endpoint, url) in optional.items() if endpoint in app.view_functions})
     return pages
@@ -103,10 +63,12 @@ def _count(client: FlaskClient, engine: Engine, url: str) -> list[str]:
 
 
 @pytest.fixture
-def plans(ctx: Flask) -> dict[int, int]:
-    """The ids of a small and a large generated plan, by size."""
+def plans(ctx: Flask, owner: Any, add_member: Any) -> dict[int, int]:
+    """The ids of a small and a large generated plan, by size, both `owner`'s."""
     ids = {n: store.create_from_doc(generated_plan(n)).id for n in (FEW, MANY)}
     db.session.remove()
+    for plan_id in ids.values():
+        add_member(plan_id, owner)
     return ids
 
 
@@ -136,7 +98,7 @@ def test_no_page_makes_more_queries_for_a_bigger_plan(app: Flask, client: FlaskC
 
 
 def test_the_home_page_makes_no_more_queries_for_more_plans(
-    app: Flask, client: FlaskClient, plans: dict[int, int]
+    app: Flask, client: FlaskClient, plans: dict[int, int], owner: Any, add_member: Any
 ) -> None:
     with app.app_context():
         engine = db.engine
@@ -144,6 +106,6 @@ def test_the_home_page_makes_no_more_queries_for_more_plans(
     two_plans = len(_count(client, engine, "/"))
     with app.app_context():
         for n in range(8):
-            store.create_from_doc(generated_plan(FEW), title=f"Another plan {n}")
+            add_member(store.create_from_doc(generated_plan(FEW), title=f"Another plan {n}"), owner)
         db.session.remove()
     assert len(_count(client, engine, "/")) == two_plans

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,7 +16,7 @@ from planner.models import utcnow
 ROLES = ("viewer", "editor", "facilitator")
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,6 +25,16 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the password hash: it changes whenever the password does."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """What a session remembers (Flask-Login): the id and the password's fingerprint, so
+        that changing or resetting the password signs out every other session."""
+        return f"{self.id}:{self.password_fingerprint}"
 
 
 class Membership(db.Model):

@@ -1,9 +1,22 @@
-"""What the plan document says: a plan document turned into a cover and sections to print.
+"""What the plan document says: a plan document turned into a cover, a summary and sections to print.
 
 Everything here is a plain function of the plan document (`store.load_doc`) and the domain
 declaration, so the templates only loop and a field added to the declaration shows up in the
 document without touching this package.  Values are turned into what a reader sees by
 `planner.plans.view.display`, the same function the wizard's review uses.
+
+`build` gives the whole `Document`, in reading order:
+
+* the cover: organization, title, date, and how far the plan has come;
+* the summary a board reads first: goals to objectives to practices (`Chain`), audiences and
+  the practices that reach them (`reach`), who does what for how many hours (`who_does_what`)
+  and the milestones in date order (`Timeline`);
+* one section per wizard step, every answer as written;
+* the coach's report (`Coach`) and the sign-off (`SignOff`), which ends the document: people
+  sign what they have just read.
+
+The HTML templates, `markdown` and `word` all render this one structure, so the three formats
+say the same things in the same order, in the words declared below.
 """
 
 from __future__ import annotations
@@ -13,9 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEPS, Entity, Field, Kind, plan_field
+from planner.coach import Report, coach_report, picture_svg
+from planner.coach.checks import EPSILON, hours_text, percent_text
+from planner.coach.picture import STATUS_WORDS
+from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEPS, Entity, Field, Kind, plan_field
 from planner.domain.spec import SHORT_TEXT
-from planner.plans.view import display, items, names, title_of
+from planner.plans.view import display, items, names, progress, title_of
 
 # A list of items reads best as a table when each item is a handful of short values;
 # longer items (paragraphs, lists of phrases) read better one under the other.
@@ -23,10 +39,55 @@ TABLE_MAX_COLUMNS = 6
 _TABLE_KINDS = {Kind.TEXT, Kind.ENUM, Kind.REF, Kind.REF_LIST, Kind.BOOL, Kind.NUMBER, Kind.DATE}
 # The review step (9) is the document itself: it has no answers of its own.
 DOCUMENT_STEPS = tuple(step for step in STEPS if step.plan_fields or step.entities)
+# A practice is named by its description, which may run to a paragraph: in a summary table a
+# shortened name is enough, since the practice is written out in full in its step.
+SHORT_NAME_CHARS = 50
 
-# The document's own words, shared by every format (HTML, PDF, Markdown, Word).
+# ---------------------------------------------------------------- the document's own words
+# Shared by every format (HTML, PDF, Markdown, Word).
+
 SUBTITLE = "Web 2.0 plan: how we take part in the conversation"
 NOT_WRITTEN = "Not yet written."
+CONTENTS = "Contents"
+STATUS = "Status"
+READY = "Ready for sign-off"
+STILL_OPEN = "Still to finish"
+
+CHAIN = "From goals to practices"
+CHAIN_LEAD = (
+    "Each goal, the social objectives that serve it, and the practices that serve each objective: "
+    "what we do, in which mode, who does it and for how many hours a week."
+)
+GOAL = "Goal"
+NO_GOAL = "Not yet tied to a goal"
+UNTIED = "Not yet tied to an objective"
+NO_PRACTICE_YET = "No practice serves this objective yet."
+MEASURED_BY = "Measured by"
+
+REACH = "Audiences and how we reach them"
+REACH_LEAD = "For each audience, primary ones first: the practices that reach it, and where we listen to it."
+NO_AUDIENCE = "No audience named"
+NONE_YET = "None yet"
+
+WHO_DOES_WHAT = "Who does what"
+WHO_DOES_WHAT_LEAD = (
+    "Each practice's hours are shared equally among the people who do it, "
+    "and set against the hours each person can give a week."
+)
+NOBODY = "No one yet"
+
+TIMELINE = "Timeline"
+TIMELINE_LEAD = "The milestones in date order, each with who sees it through."
+UNDATED = "No date yet"
+DONE = "Done"
+
+COACH = "Coach's report"
+COACH_LEAD = (
+    "Planner's coach checks the plan against {checks} signs of a plan that puts conversation before "
+    "broadcast, and says what to do next wherever one is missing."
+)
+FIX_IN = "Where to fix it"
+
 SIGN_OFF = "Sign-off"
 SIGN_OFF_TEXT = "By signing, we agree to this plan and to the time it asks of the people named in it."
 SIGN_OFF_ROLES = ("Sponsor", "Approved by", "Prepared by")  # the sponsor's name is filled in
@@ -34,6 +95,9 @@ SIGN_OFF_COLUMNS = ("Role", "Name", "Signature", "Date")
 
 # Formats the cover's "printed on" date the way every other date in the document is written.
 _PRINTED = Field("printed", Kind.DATE, "Printed")
+
+
+# ---------------------------------------------------------------- answers, tables and sections
 
 
 @dataclass(frozen=True)
@@ -82,6 +146,7 @@ class Table:
     columns: list[Field]
     rows: list[list[Answer]]
     totals: list[str] | None = None  # a footer row summing the number columns
+    marks: list[str] | None = None  # for each row, a word the page styles it by ("over"), or ""
 
 
 @dataclass(frozen=True)
@@ -121,26 +186,6 @@ class Section:
     @property
     def heading(self) -> str:
         return f"{self.number}. {self.title}" if self.number else self.title
-
-
-@dataclass(frozen=True)
-class Cover:
-    title: str
-    organization: str
-    sponsor: str
-    period: str
-    printed: str  # the day the document was made: a plan changes after it is signed
-
-    @property
-    def sign_off_rows(self) -> list[tuple[str, str]]:
-        """(role, name) for each line of the sign-off table."""
-        return [(role, self.sponsor if role == "Sponsor" else "") for role in SIGN_OFF_ROLES]
-
-
-@dataclass(frozen=True)
-class Document:
-    cover: Cover
-    sections: list[Section]
 
 
 def plan_period(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> str:
@@ -236,37 +281,541 @@ def _section(
     return Section(number, title, slug, answers, parts)
 
 
-def build(doc: dict[str, Any], *, today: date | None = None) -> Document:
-    """The whole document for a plan document."""
-    known = names(doc)
-    sections = []
-    for step in DOCUMENT_STEPS:
-        sections.append(
-            _section(
-                step.number,
-                step.title,
-                step.slug,
-                [f for f in PLAN_FIELDS if f.name in step.plan_fields],
-                [ENTITY_BY_NAME[name] for name in step.entities],
-                doc,
-                known,
-                required_fields=step.required_fields,
-                required_entities=step.required_entities,
-            )
+def sections(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> list[Section]:
+    """One section per wizard step that has answers, and a last one for anything declared on no step."""
+    found = [
+        _section(
+            step.number,
+            step.title,
+            step.slug,
+            [f for f in PLAN_FIELDS if f.name in step.plan_fields],
+            [ENTITY_BY_NAME[name] for name in step.entities],
+            doc,
+            known,
+            required_fields=step.required_fields,
+            required_entities=step.required_entities,
         )
+        for step in DOCUMENT_STEPS
+    ]
     # A field or entity declared without a step would otherwise vanish from the document.
     on_steps_fields = {name for step in DOCUMENT_STEPS for name in step.plan_fields}
     on_steps_entities = {name for step in DOCUMENT_STEPS for name in step.entities}
     stray_fields = [f for f in PLAN_FIELDS if f.name not in on_steps_fields]
     stray_entities = [e for e in ENTITIES if e.name not in on_steps_entities]
     if stray_fields or stray_entities:
-        sections.append(_section(None, "Other answers", "other", stray_fields, stray_entities, doc, known))
+        found.append(_section(None, "Other answers", "other", stray_fields, stray_entities, doc, known))
+    return found
 
-    cover = Cover(
+
+# ---------------------------------------------------------------- small helpers
+
+
+def shorten(text: str, limit: int = SHORT_NAME_CHARS) -> str:
+    """`text` on one line, cut at a word near `limit` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def _column(name: str, label: str, kind: Kind = Kind.TEXT) -> Field:
+    """A column of a summary table: not a declared field, but rendered like one."""
+    return Field(name, kind, label)
+
+
+def _hours(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _hours_text(hours: float) -> str:
+    """2 -> "2 h", 1/3 -> "0.33 h": a share of a practice's hours keeps two decimals at most."""
+    return hours_text(round(hours, 2))
+
+
+def _field_of(entity: str, name: str) -> Field:
+    return ENTITY_BY_NAME[entity].field(name)
+
+
+def _shown(entity: str, name: str, value: Any, known: dict[str, dict[str, str]]) -> Any:
+    """A value of an entity's field as a reader sees it (see `planner.plans.view.display`)."""
+    return display(_field_of(entity, name), value, known)
+
+
+# ---------------------------------------------------------------- the cover
+
+
+@dataclass(frozen=True)
+class Cover:
+    title: str
+    organization: str
+    sponsor: str
+    period: str
+    printed: str  # the day the document was made: a plan changes after it is signed
+    status: str  # "Draft — 6 of 9 steps complete", or READY
+    still_open: list[str] = field(default_factory=list)  # the steps to finish, "5. Listening"
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """The facts under the title, as (label, value), leaving out those not written."""
+        facts = [
+            ("Organization", self.organization),
+            ("Plan period", self.period),
+            ("Sponsor", self.sponsor),
+            (STATUS, self.status),
+            (STILL_OPEN, ", ".join(self.still_open)),
+            ("Printed", self.printed),
+        ]
+        return [(label, value) for label, value in facts if value]
+
+
+def plan_status(doc: dict[str, Any]) -> tuple[str, list[str]]:
+    """How far the plan has come, and the steps still to finish (the wizard's own notion of done)."""
+    steps = progress(doc)
+    done = sum(1 for _, complete in steps if complete)
+    if done == len(steps):
+        return READY, []
+    # The review step is complete when the others are: naming it as well would say nothing.
+    still_open = [f"{s.number}. {s.title}" for s, complete in steps if not complete and s in DOCUMENT_STEPS]
+    return f"Draft \N{EM DASH} {done} of {len(steps)} steps complete", still_open
+
+
+def cover(doc: dict[str, Any], known: dict[str, dict[str, str]], today: date) -> Cover:
+    status, still_open = plan_status(doc)
+    return Cover(
         title=doc.get("title") or "Untitled plan",
         organization=doc.get("organization") or "",
         sponsor=doc.get("sponsor") or "",
         period=plan_period(doc, known),
-        printed=str(display(_PRINTED, (today or date.today()).isoformat(), known)),
+        printed=str(display(_PRINTED, today.isoformat(), known)),
+        status=status,
+        still_open=still_open,
     )
-    return Document(cover, sections)
+
+
+# ---------------------------------------------------------------- goals to objectives to practices
+
+
+@dataclass(frozen=True)
+class PracticeLine:
+    """A practice in the chain: what is done, and the facts a reader weighs it by."""
+
+    title: str
+    mode: str
+    owners: list[str]
+    hours: str  # "2 h a week", or ""
+
+    @property
+    def facts(self) -> list[str]:
+        return [fact for fact in (self.mode, ", ".join(self.owners) or NOBODY, self.hours) if fact]
+
+    @property
+    def summary(self) -> str:
+        """The facts on one line: "Respond · Dana Whitfield, Tom Brennan · 3 h a week"."""
+        return " \N{MIDDLE DOT} ".join(self.facts)
+
+
+@dataclass(frozen=True)
+class ObjectiveLine:
+    title: str
+    kind: str  # the kind of objective, by its label
+    measures: list[str]  # the metrics that measure it, with their targets
+    practices: list[PracticeLine]
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    title: str
+    objectives: list[ObjectiveLine]
+    placeholder: bool = False  # the group of objectives whose goal is missing, not a goal of the plan
+
+
+@dataclass(frozen=True)
+class Chain:
+    goals: list[GoalLine]
+    untied: list[PracticeLine]  # practices that serve no objective (yet)
+
+    @property
+    def empty(self) -> bool:
+        return not self.goals and not self.untied
+
+
+def _practice_line(practice: dict[str, Any], known: dict[str, dict[str, str]]) -> PracticeLine:
+    hours = practice.get("hours_per_week")
+    return PracticeLine(
+        title=title_of(ENTITY_BY_NAME["practice"], practice),
+        mode=_shown("practice", "mode", practice.get("mode"), known) or "",
+        owners=_shown("practice", "owners", practice.get("owners"), known) or [],
+        hours=f"{_hours_text(_hours(hours))} a week" if hours is not None else "",
+    )
+
+
+def _measure(metric: dict[str, Any]) -> str:
+    name = metric.get("name") or ""
+    return f"{name} (target: {metric['target']})" if metric.get("target") else name
+
+
+def chain(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> Chain:
+    """Each goal with the objectives that serve it, and each objective with its practices and metrics.
+
+    A reference to an item that is not there counts as no reference: its objective or practice
+    is listed as not yet tied, rather than lost."""
+    goal_keys = {g["key"] for g in items(doc, "goal")}
+    objective_keys = {o["key"] for o in items(doc, "objective")}
+    practices: dict[str | None, list[PracticeLine]] = {}
+    for p in items(doc, "practice"):
+        tied = p.get("objective") if p.get("objective") in objective_keys else None
+        practices.setdefault(tied, []).append(_practice_line(p, known))
+    measures: dict[str, list[str]] = {}
+    for m in items(doc, "metric"):
+        measures.setdefault(m.get("objective") or "", []).append(_measure(m))
+
+    objectives: dict[str | None, list[ObjectiveLine]] = {}
+    for o in items(doc, "objective"):
+        line = ObjectiveLine(
+            title=title_of(ENTITY_BY_NAME["objective"], o),
+            kind=_shown("objective", "kind", o.get("kind"), known) or "",
+            measures=measures.get(o["key"], []),
+            practices=practices.get(o["key"], []),
+        )
+        objectives.setdefault(o.get("goal") if o.get("goal") in goal_keys else None, []).append(line)
+
+    goals = [GoalLine(title_of(ENTITY_BY_NAME["goal"], g), objectives.get(g["key"], [])) for g in items(doc, "goal")]
+    if None in objectives:
+        goals.append(GoalLine(NO_GOAL, objectives[None], placeholder=True))
+    return Chain(goals, practices.get(None, []))
+
+
+# ---------------------------------------------------------------- audiences by practices
+
+
+_PRIORITY_ORDER = {"primary": 0, "secondary": 1}
+
+
+def reach(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> Table | None:
+    """One row per audience, primary ones first: the practices that reach it (with their mode)
+    and where we listen to it.  A practice aimed at no audience gets a last row of its own, so
+    the gap shows.  None when the plan has no audiences and no practices yet.
+
+    A grid of audiences against practices would be unreadable at the sizes real plans reach
+    (sixty audiences, a hundred and fifty practices), so each row lists its practices instead."""
+    segments, practices = items(doc, "segment"), items(doc, "practice")
+    if not segments and not practices:
+        return None
+    targets = items(doc, "listening_target")
+    segment = ENTITY_BY_NAME["segment"]
+    columns = [
+        _column("audience", segment.label),
+        segment.field("priority"),
+        _column("practices", "Practices that reach them", Kind.LIST),
+        _column("listening", "Where we listen", Kind.LIST),
+    ]
+
+    def practice_name(p: dict[str, Any]) -> str:
+        mode = _shown("practice", "mode", p.get("mode"), known)
+        if not mode:
+            return shorten(known["practice"][p["key"]])
+        # Shorter still, so that the name and its mode share a line.
+        return f"{shorten(known['practice'][p['key']], SHORT_NAME_CHARS - len(mode) - 3)} ({mode})"
+
+    def row(
+        name: str, priority: str, reached: list[dict[str, Any]], heard: list[dict[str, Any]] | None
+    ) -> list[Answer]:
+        values = [
+            name,
+            priority,
+            [practice_name(p) for p in reached] or [NONE_YET],
+            # None: not an audience, so there is nowhere to listen to it.
+            [] if heard is None else [shorten(known["listening_target"][t["key"]]) for t in heard] or [NONE_YET],
+        ]
+        return [Answer(column, value) for column, value in zip(columns, values, strict=True)]
+
+    ordered = sorted(segments, key=lambda s: _PRIORITY_ORDER.get(s.get("priority") or "", 2))
+    rows = [
+        row(
+            known["segment"][s["key"]],
+            _shown("segment", "priority", s.get("priority"), known) or "",
+            [p for p in practices if s["key"] in (p.get("segments") or [])],
+            [t for t in targets if s["key"] in (t.get("segments") or [])],
+        )
+        for s in ordered
+    ]
+    segment_keys = set(known["segment"])
+    aimless = [p for p in practices if not segment_keys & set(p.get("segments") or [])]
+    if aimless:
+        rows.append(row(NO_AUDIENCE, "", aimless, None))
+    return Table(columns, rows)
+
+
+# ---------------------------------------------------------------- who does what
+
+
+def who_does_what(doc: dict[str, Any], known: dict[str, dict[str, str]] | None = None) -> Table | None:
+    """For each person: the practices they do, where they listen, and the practice hours that
+    fall to them (a practice's hours shared equally among its owners) against the hours they can
+    give, "12 h of 8 h", flagged when it is more.  A last row gathers practices and listening
+    nobody has taken on.  None when the plan has no practices and no listening targets yet."""
+    known = known or names(doc)
+    practices, targets, people = items(doc, "practice"), items(doc, "listening_target"), items(doc, "person")
+    if not practices and not targets:
+        return None
+    person = ENTITY_BY_NAME["person"]
+    columns = [
+        _column("person", person.label),
+        _column("practices", ENTITY_BY_NAME["practice"].label_plural, Kind.LIST),
+        _column("listening", ENTITY_BY_NAME["listening_target"].label_plural, Kind.LIST),
+        _column("hours", "Hours a week", Kind.NUMBER),
+    ]
+    people_keys = set(known["person"])
+
+    def owners(p: dict[str, Any]) -> list[str]:
+        return [k for k in p.get("owners") or [] if k in people_keys]
+
+    def load(share: float, available: Any) -> tuple[str, str]:
+        """The hours cell, "3 h of 4 h", and the row's mark: "over" when the share is more."""
+        if not isinstance(available, int | float):
+            return _hours_text(share), ""
+        text = f"{_hours_text(share)} of {_hours_text(available)}"
+        if share > available + EPSILON:
+            return f"{text}: over by {_hours_text(share - available)}", "over"
+        return text, ""
+
+    rows: list[list[Answer]] = []
+    marks: list[str] = []
+
+    def add(who: str, owned: list[dict[str, Any]], heard: list[dict[str, Any]], available: Any) -> None:
+        share = sum(_hours(p.get("hours_per_week")) / max(1, len(owners(p))) for p in owned)
+        hours, mark = load(share, available)
+        values = [
+            who,
+            [shorten(known["practice"][p["key"]]) for p in owned],
+            [shorten(known["listening_target"][t["key"]]) for t in heard],
+            hours,
+        ]
+        rows.append([Answer(column, value) for column, value in zip(columns, values, strict=True)])
+        marks.append(mark)
+
+    for p in people:
+        owned = [pr for pr in practices if p["key"] in owners(pr)]
+        add(
+            known["person"][p["key"]],
+            owned,
+            [t for t in targets if t.get("listener") == p["key"]],
+            p.get("hours_per_week"),
+        )
+    unowned = [p for p in practices if not owners(p)]
+    unheard = [t for t in targets if t.get("listener") not in people_keys]
+    if unowned or unheard:
+        add(NOBODY, unowned, unheard, None)
+    needed = sum(_hours(p.get("hours_per_week")) for p in practices)
+    stated = [p["hours_per_week"] for p in people if isinstance(p.get("hours_per_week"), int | float)]
+    total, _ = load(needed, sum(stated) if stated else None)
+    return Table(columns, rows, ["Total", "", "", total], marks)
+
+
+# ---------------------------------------------------------------- the timeline
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    title: str
+    when: str  # "8 March 2027", or ""
+    day: str  # "Day 8", counted from the plan's start, or ""
+    owner: str
+    done: bool
+
+    @property
+    def facts(self) -> list[str]:
+        return [fact for fact in (self.when, self.day, self.owner, DONE if self.done else "") if fact]
+
+
+@dataclass(frozen=True)
+class Month:
+    label: str  # "March 2027", or UNDATED
+    entries: list[TimelineEntry]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    months: list[Month]
+    start: str  # the plan's first day in words, or ""
+
+    @property
+    def lead(self) -> str:
+        if self.start:
+            return f"{TIMELINE_LEAD} Day 1 is {self.start}, when the plan starts."
+        return TIMELINE_LEAD
+
+    @property
+    def empty(self) -> bool:
+        return not self.months
+
+
+def _day(due: date, start: date | None) -> str:
+    if start is None:
+        return ""
+    days = (due - start).days
+    if days < 0:
+        return f"{-days} day{'s' if days < -1 else ''} before the start"
+    return f"Day {days + 1}"
+
+
+def _iso(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def timeline(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> Timeline:
+    """The milestones by due date, grouped by month; those without a date come last, in plan order."""
+    start = _iso(doc.get("period_start"))
+    dated: list[tuple[date, TimelineEntry]] = []
+    undated: list[TimelineEntry] = []
+    for m in items(doc, "milestone"):
+        due = _iso(m.get("due"))
+        entry = TimelineEntry(
+            title=title_of(ENTITY_BY_NAME["milestone"], m),
+            when=(_shown("milestone", "due", m.get("due"), known) or "") if due else "",
+            day=_day(due, start) if due else "",
+            owner=_shown("milestone", "owner", m.get("owner"), known) or "",
+            done=bool(m.get("done")),
+        )
+        if due:
+            dated.append((due, entry))
+        else:
+            undated.append(entry)
+    months: list[Month] = []
+    for due, entry in sorted(dated, key=lambda pair: pair[0]):
+        label = f"{due:%B %Y}"
+        if not months or months[-1].label != label:
+            months.append(Month(label, []))
+        months[-1].entries.append(entry)
+    if undated:
+        months.append(Month(UNDATED, undated))
+    start_words = _shown("milestone", "due", doc.get("period_start"), known) if start else ""
+    return Timeline(months, start_words or "")
+
+
+# ---------------------------------------------------------------- the coach's report
+
+
+@dataclass(frozen=True)
+class CoachFinding:
+    status: str  # pass, warn, fail: the page styles by it
+    title: str
+    message: str
+    next_step: str
+    fix_in: str  # the step that fixes it, "5. Listening"
+
+    @property
+    def status_word(self) -> str:
+        return next(word for status, word in STATUS_WORDS.items() if status.value == self.status)
+
+    @property
+    def next(self) -> str:
+        """The next step with where to take it, "Add a listening target… (Where to fix it: 5. Listening)"."""
+        if self.next_step and self.fix_in:
+            return f"{self.next_step} ({FIX_IN}: {self.fix_in})"
+        return self.next_step
+
+
+@dataclass(frozen=True)
+class Coach:
+    score: int
+    summary: str
+    findings: list[CoachFinding]
+    picture: str  # SVG markup built by ElementTree, which escaped every word of the plan in it
+
+    @property
+    def lead(self) -> str:
+        return COACH_LEAD.format(checks=len(self.findings))
+
+    def table(self) -> Table:
+        """The findings as a table, for the formats that show no picture."""
+        columns = [
+            _column("check", "Check"),
+            _column("status", "Result"),
+            _column("message", "What the coach found"),
+            _column("next_step", "Next step"),
+        ]
+        rows = [
+            [Answer(c, v) for c, v in zip(columns, (f.title, f.status_word, f.message, f.next), strict=True)]
+            for f in self.findings
+        ]
+        return Table(columns, rows)
+
+
+def coach(report: Report) -> Coach:
+    counts = report.counts
+    summary = f"Score: {report.score} out of 100. {counts['pass']} checks pass, {counts['warn']} warn, "
+    summary += f"{counts['fail']} fail."
+    share = report.balance.social_share
+    if share is not None:
+        summary += f" {percent_text(share)} of practice hours go to conversation."
+    findings = []
+    for f in report.checks:
+        step = STEP_BY_SLUG.get(f.step_slug)
+        fix_in = f"{step.number}. {step.title}" if step and f.next_step else ""
+        findings.append(CoachFinding(f.status.value, f.title, f.message, f.next_step, fix_in))
+    return Coach(report.score, summary, findings, picture_svg(report))
+
+
+# ---------------------------------------------------------------- sign-off and the whole
+
+
+@dataclass(frozen=True)
+class SignOff:
+    text: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, str]]  # (role, name); only the sponsor's name is known in advance
+
+
+def sign_off(doc: dict[str, Any]) -> SignOff:
+    sponsor = doc.get("sponsor") or ""
+    return SignOff(SIGN_OFF_TEXT, SIGN_OFF_COLUMNS, [(r, sponsor if r == "Sponsor" else "") for r in SIGN_OFF_ROLES])
+
+
+@dataclass(frozen=True)
+class Document:
+    cover: Cover
+    chain: Chain
+    reach: Table | None
+    workload: Table | None
+    timeline: Timeline
+    sections: list[Section]
+    coach: Coach
+    sign_off: SignOff
+
+    @property
+    def contents(self) -> list[tuple[str, str]]:
+        """(anchor, heading) of each part of the document, in reading order."""
+        return [
+            ("chain", CHAIN),
+            ("reach", REACH),
+            ("who-does-what", WHO_DOES_WHAT),
+            ("timeline", TIMELINE),
+            *((s.anchor, s.heading) for s in self.sections),
+            ("coach", COACH),
+            ("sign-off", SIGN_OFF),
+        ]
+
+
+def build(doc: dict[str, Any], *, today: date | None = None, report: Report | None = None) -> Document:
+    """The whole document for a plan document.
+
+    `today` is the cover's "printed" date; `report` is the coach's report when the caller has it
+    already (by default the coach reads the plan here)."""
+    known = names(doc)
+    return Document(
+        cover=cover(doc, known, today or date.today()),
+        chain=chain(doc, known),
+        reach=reach(doc, known),
+        workload=who_does_what(doc, known),
+        timeline=timeline(doc, known),
+        sections=sections(doc, known),
+        coach=coach(report or coach_report(doc)),
+        sign_off=sign_off(doc),
+    )

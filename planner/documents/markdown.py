@@ -1,12 +1,12 @@
 """The plan document as Markdown, and the walk through the document that Markdown and Word share.
 
-The text formats say what the HTML page says: `content.build` decides the cover, the sections
-(one per wizard step) and how each list of items reads (a table or one card per item), so a
-field added to the declaration shows up here without touching this module.  `write` walks that
-document once, in order, and hands each piece to a `Writer`; `MarkdownWriter` here and
-`planner.documents.word.WordWriter` turn the pieces into their format.  On top of what the page
-shows, the walk adds a "who does what" table after the step where practices are written, an
-optional coach's report (the caller passes it in: see `render_markdown`) and a sign-off table.
+The text formats say what the HTML page says, in the same order and the same words:
+`content.build` decides the cover, the summary (goals to practices, audiences and how we reach
+them, who does what, the timeline), the sections (one per wizard step), the coach's report and
+the sign-off, so a field added to the declaration shows up here without touching this module.
+`write` walks that document once, in order, and hands each piece to a `Writer`;
+`MarkdownWriter` here and `planner.documents.word.WordWriter` turn the pieces into their format.
+Only the coach's picture stays on the page and in the PDF: these formats carry its words.
 
 Everything a user typed is *text*.  `escape` keeps it from turning into Markdown structure or
 raw HTML in any CommonMark or GitHub renderer (see its docstring for what it escapes and why).
@@ -16,38 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from planner.documents.content import Answer, Cover, Section, Table, build
-from planner.domain import ENTITY_BY_NAME, STEP_OF_ENTITY, Field, Kind
-from planner.plans.view import items, names
+from planner.documents import content
+from planner.documents.content import Answer, Chain, Cover, Document, Section, SignOff, Table, Timeline, build
+from planner.domain import Kind
 
-if TYPE_CHECKING:  # the coach is optional: the renderers only read what it reports
+if TYPE_CHECKING:
     from planner.coach.report import Report
 
 MARKDOWN_MIMETYPE = "text/markdown; charset=utf-8"
-
-SUBTITLE = "Web 2.0 plan: how we take part in the conversation"
-NOT_WRITTEN = "Not yet written."
-SIGN_OFF = "Sign-off"
-SIGN_OFF_TEXT = "By signing, we agree to this plan and to the time it asks of the people named in it."
-# The rows of the sign-off table; the sponsor's name is filled in from the plan.
-SIGN_OFF_ROLES = ("Sponsor", "Approved by", "Prepared by")
-SIGN_OFF_COLUMNS = ("Role", "Name", "Signature", "Date")
-
-WHO_DOES_WHAT = "Who does what"
-WHO_DOES_WHAT_NOTE = (
-    "Each practice's hours are shared equally among the people who do it, "
-    "so the column adds up to the plan's practice hours."
-)
-NOBODY = "No one yet"
-# A practice is named by its description, which may run to a paragraph: in the summary table
-# a shortened name is enough, since the practice itself is written out in full above it.
-SHORT_NAME_CHARS = 80
-
-COACH_HEADING = "Coach's report"
-COACH_STATUS = {"pass": "Pass", "warn": "Warning", "fail": "Fail"}
 
 # ---------------------------------------------------------------- text that is safe to print
 
@@ -100,12 +80,18 @@ def one_line(text: Any) -> str:
     return " ".join(printable(text).split())
 
 
-def shorten(text: str, limit: int = SHORT_NAME_CHARS) -> str:
-    text = one_line(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 # ---------------------------------------------------------------- the walk
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One entry of a bulleted list: `lead` in bold, then `text`, then a muted `note`; and the
+    entries nested under it."""
+
+    text: str
+    lead: str = ""
+    note: str = ""
+    children: Sequence[Bullet] = ()
 
 
 class Writer(Protocol):
@@ -114,7 +100,7 @@ class Writer(Protocol):
     def cover(self, cover: Cover) -> None: ...
 
     def heading(self, level: int, text: str) -> None:
-        """Level 1: a section (a step); 2: a list of items; 3: one item."""
+        """Level 1: a part of the document (a step); 2: a list of items, a goal or a month; 3: one item."""
 
     def paragraph(self, text: str, *, note: bool = False) -> None:
         """A paragraph of ours; a `note` is a remark about the plan, such as "Not yet written."."""
@@ -123,97 +109,57 @@ class Writer(Protocol):
 
     def table(self, table: Table, caption: str) -> None: ...
 
-    def sign_off(self, cover: Cover) -> None: ...
+    def bullets(self, bullets: Sequence[Bullet]) -> None:
+        """A bulleted list, two levels deep at most."""
+
+    def sign_off(self, sign_off: SignOff) -> None: ...
 
 
-def cover_facts(cover: Cover) -> list[tuple[str, str]]:
-    """The cover's facts under the title, as (label, value), leaving out those not written."""
-    facts = [
-        ("Organization", cover.organization),
-        ("Plan period", cover.period),
-        ("Sponsor", cover.sponsor),
-        ("Printed", cover.printed),
-    ]
-    return [(label, value) for label, value in facts if value]
+def _practice_bullet(p: content.PracticeLine) -> Bullet:
+    return Bullet(p.title, note=p.summary)
 
 
-def _column(name: str, label: str, kind: Kind = Kind.TEXT) -> Field:
-    return Field(name, kind, label)
+def _write_chain(chain: Chain, writer: Writer) -> None:
+    writer.paragraph(content.CHAIN_LEAD)
+    number = 0
+    for goal in chain.goals:
+        if goal.placeholder:
+            writer.heading(2, goal.title)
+        else:
+            number += 1
+            writer.heading(2, f"{content.GOAL} {number}: {goal.title}")
+        if not goal.objectives:
+            writer.paragraph(content.NOT_WRITTEN, note=True)
+        bullets = []
+        for o in goal.objectives:
+            about = [o.kind] if o.kind else []
+            if o.measures:
+                about.append(f"{content.MEASURED_BY}: {'; '.join(o.measures)}")
+            practices = [_practice_bullet(p) for p in o.practices] or [Bullet(content.NO_PRACTICE_YET)]
+            bullets.append(Bullet(o.title, note=". ".join(about), children=practices))
+        if bullets:
+            writer.bullets(bullets)
+    if chain.untied:
+        writer.heading(2, content.UNTIED)
+        writer.bullets([_practice_bullet(p) for p in chain.untied])
 
 
-def who_does_what(doc: dict[str, Any]) -> Table | None:
-    """For each person: the practices they do, where they listen, the practice hours that
-    fall to them (a practice's hours shared equally among its owners) and the hours they can
-    give.  A last row gathers practices and listening nobody has taken on.  None when the plan
-    has no practices and no listening targets yet."""
-    known = names(doc)
-    practice, listening, person = (ENTITY_BY_NAME[n] for n in ("practice", "listening_target", "person"))
-    practices, targets, people = items(doc, practice), items(doc, listening), items(doc, person)
-    if not practices and not targets:
-        return None
-    hours_field = person.field("hours_per_week")
-    columns = [
-        _column("person", person.label),
-        _column("practices", practice.label_plural, Kind.LIST),
-        _column("listening", listening.label_plural, Kind.LIST),
-        _column("practice_hours", "Practice hours a week", Kind.NUMBER),
-        _column("hours_per_week", hours_field.label, Kind.NUMBER),
-    ]
-
-    def row(who: str, keys: set[str | None], available: Any) -> list[Answer]:
-        owned = [p for p in practices if keys & set(p.get("owners") or [None])]
-        heard = [t for t in targets if t.get("listener") in keys]
-        share = sum(float(p.get("hours_per_week") or 0) / max(1, len(p.get("owners") or [])) for p in owned)
-        values: list[Any] = [
-            who,
-            [shorten(known["practice"][p["key"]]) for p in owned],
-            [shorten(known["listening_target"][t["key"]]) for t in heard],
-            f"{round(share, 2):g}",
-            f"{available:g}" if isinstance(available, int | float) else "",
-        ]
-        return [Answer(column, value) for column, value in zip(columns, values, strict=True)]
-
-    rows = [row(known["person"][p["key"]], {p["key"]}, p.get("hours_per_week")) for p in people]
-    orphans = row(NOBODY, {None}, None)
-    if orphans[1].value or orphans[2].value:
-        rows.append(orphans)
-    total_share = sum(float(p.get("hours_per_week") or 0) for p in practices)
-    total_available = sum(float(p.get("hours_per_week") or 0) for p in people)
-    totals = ["Total", "", "", f"{round(total_share, 2):g}", f"{total_available:g}"]
-    return Table(columns, rows, totals)
-
-
-def coach_table(report: Report) -> Table:
-    columns = [
-        _column("check", "Check"),
-        _column("status", "Result"),
-        _column("message", "What the coach found"),
-        _column("next_step", "Next step"),
-    ]
-    rows = [
-        [
-            Answer(columns[0], finding.title),
-            Answer(columns[1], COACH_STATUS.get(str(finding.status), str(finding.status))),
-            Answer(columns[2], finding.message),
-            Answer(columns[3], finding.next_step),
-        ]
-        for finding in report.checks
-    ]
-    return Table(columns, rows)
-
-
-def coach_summary(report: Report) -> str:
-    # Imported here: only a caller that has a coach's report reaches this.
-    from planner.coach.checks import percent_text
-
-    summary = f"Score: {report.score} out of 100."
-    share = report.balance.social_share
-    if share is not None:
-        summary += f" {percent_text(share)} of practice hours go to conversation."
-    return summary
+def _write_timeline(timeline: Timeline, writer: Writer) -> None:
+    writer.paragraph(timeline.lead)
+    for month in timeline.months:
+        writer.heading(2, month.label)
+        bullets = []
+        for e in month.entries:
+            lead = ", ".join(fact for fact in (e.when, e.day) if fact)
+            note = " \N{MIDDLE DOT} ".join(fact for fact in (e.owner, content.DONE if e.done else "") if fact)
+            bullets.append(Bullet(e.title, lead=lead, note=note))
+        writer.bullets(bullets)
 
 
 def _write_section(section: Section, writer: Writer) -> None:
+    if section.empty:
+        writer.paragraph(content.NOT_WRITTEN, note=True)
+        return
     if section.answers:
         writer.answers(section.answers)
     for part in section.parts:
@@ -221,7 +167,7 @@ def _write_section(section: Section, writer: Writer) -> None:
             continue
         writer.heading(2, part.entity.label_plural)
         if part.empty:
-            writer.paragraph(NOT_WRITTEN, note=True)
+            writer.paragraph(content.NOT_WRITTEN, note=True)
         elif part.table is not None:
             writer.table(part.table, part.entity.label_plural)
         for card in part.cards:
@@ -230,28 +176,54 @@ def _write_section(section: Section, writer: Writer) -> None:
                 writer.answers(card.answers)
 
 
-def write(doc: dict[str, Any], writer: Writer, *, coach: Report | None = None, today: date | None = None) -> None:
-    """Walk the plan document in reading order, handing each piece to `writer`."""
-    document = build(doc, today=today)
+def _write_table(table: Table | None, lead: str, caption: str, writer: Writer) -> None:
+    if table is None:
+        writer.paragraph(content.NOT_WRITTEN, note=True)
+        return
+    writer.paragraph(lead)
+    writer.table(table, caption)
+
+
+def write_document(document: Document, writer: Writer) -> None:
+    """Walk a built document in reading order, handing each piece to `writer`."""
     writer.cover(document.cover)
-    practice_step = STEP_OF_ENTITY["practice"].slug
+
+    writer.heading(1, content.CHAIN)
+    if document.chain.empty:
+        writer.paragraph(content.NOT_WRITTEN, note=True)
+    else:
+        _write_chain(document.chain, writer)
+    writer.heading(1, content.REACH)
+    _write_table(document.reach, content.REACH_LEAD, content.REACH, writer)
+    writer.heading(1, content.WHO_DOES_WHAT)
+    _write_table(document.workload, content.WHO_DOES_WHAT_LEAD, content.WHO_DOES_WHAT, writer)
+    writer.heading(1, content.TIMELINE)
+    if document.timeline.empty:
+        writer.paragraph(content.NOT_WRITTEN, note=True)
+    else:
+        _write_timeline(document.timeline, writer)
+
     for section in document.sections:
         writer.heading(1, section.heading)
-        if section.empty:
-            writer.paragraph(NOT_WRITTEN, note=True)
-        else:
-            _write_section(section, writer)
-        if section.slug == practice_step and (workload := who_does_what(doc)) is not None:
-            writer.heading(2, WHO_DOES_WHAT)
-            writer.paragraph(WHO_DOES_WHAT_NOTE, note=True)
-            writer.table(workload, WHO_DOES_WHAT)
-    if coach is not None:
-        writer.heading(1, COACH_HEADING)
-        writer.paragraph(coach_summary(coach))
-        writer.table(coach_table(coach), COACH_HEADING)
-    writer.heading(1, SIGN_OFF)
-    writer.paragraph(SIGN_OFF_TEXT)
-    writer.sign_off(document.cover)
+        _write_section(section, writer)
+
+    coach = document.coach
+    writer.heading(1, content.COACH)
+    writer.paragraph(coach.lead)
+    writer.paragraph(coach.summary)
+    writer.table(coach.table(), content.COACH)
+
+    writer.heading(1, content.SIGN_OFF)
+    writer.paragraph(document.sign_off.text)
+    writer.sign_off(document.sign_off)
+
+
+def write(doc: dict[str, Any], writer: Writer, *, coach: Report | None = None, today: date | None = None) -> None:
+    """Walk the plan document (`store.load_doc`) in reading order, handing each piece to `writer`.
+
+    `coach` is the coach's report when the caller has it already; by default the coach reads
+    the plan here."""
+    write_document(build(doc, today=today, report=coach), writer)
 
 
 # ---------------------------------------------------------------- Markdown
@@ -273,6 +245,16 @@ def _table_lines(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: 
     return "\n".join([line(header), line(rule), *(line(r) for r in rows)])
 
 
+def _bullet(bullet: Bullet) -> str:
+    """One list entry on one line: **lead:** text — *note*."""
+    text = escape(one_line(bullet.text))
+    if bullet.lead:
+        text = f"**{escape(one_line(bullet.lead), line_start=False)}:** {text}"
+    if bullet.note:
+        text += f" — *{escape(one_line(bullet.note), line_start=False)}*"
+    return text
+
+
 class MarkdownWriter:
     """Builds the Markdown text: blocks separated by blank lines."""
 
@@ -284,9 +266,9 @@ class MarkdownWriter:
 
     def cover(self, cover: Cover) -> None:
         self.blocks.append(f"# {escape(one_line(cover.title), line_start=False)}")
-        self.blocks.append(f"*{escape(SUBTITLE)}*")
+        self.blocks.append(f"*{escape(content.SUBTITLE)}*")
         # A backslash at the end of a line is CommonMark's hard line break.
-        facts = [f"**{label}:** {escape(one_line(value), line_start=False)}" for label, value in cover_facts(cover)]
+        facts = [f"**{label}:** {escape(one_line(value), line_start=False)}" for label, value in cover.facts]
         self.blocks.append("\\\n".join(facts))
 
     def heading(self, level: int, text: str) -> None:
@@ -300,7 +282,7 @@ class MarkdownWriter:
         for a in answers:
             label = f"**{escape(a.label, line_start=False)}:**"
             if not a.shown:
-                self.blocks.append(f"{label} *{escape(NOT_WRITTEN, line_start=False)}*")
+                self.blocks.append(f"{label} *{escape(content.NOT_WRITTEN, line_start=False)}*")
             elif isinstance(a.value, list):
                 self.blocks.append(label)
                 self.blocks.append("\n".join(f"- {escape(one_line(v))}" for v in a.value if one_line(v)))
@@ -320,18 +302,24 @@ class MarkdownWriter:
             rows.append([f"**{_cell(total)}**" if total else "" for total in table.totals])
         self.blocks.append(_table_lines(header, rows, [c.kind is Kind.NUMBER for c in table.columns]))
 
-    def sign_off(self, cover: Cover) -> None:
-        header = [escape(label, line_start=False) for label in SIGN_OFF_COLUMNS]
-        rows = [[escape(role, line_start=False), "", "", ""] for role in SIGN_OFF_ROLES]
-        rows[0][1] = _cell(cover.sponsor)
+    def bullets(self, bullets: Sequence[Bullet]) -> None:
+        lines = []
+        for bullet in bullets:
+            lines.append(f"- {_bullet(bullet)}")
+            lines.extend(f"  - {_bullet(child)}" for child in bullet.children)
+        self.blocks.append("\n".join(lines))
+
+    def sign_off(self, sign_off: SignOff) -> None:
+        header = [escape(label, line_start=False) for label in sign_off.columns]
+        rows = [[escape(role, line_start=False), _cell(name), "", ""] for role, name in sign_off.rows]
         self.blocks.append(_table_lines(header, rows, [False] * len(header)))
 
 
 def render_markdown(doc: dict[str, Any], *, coach: Report | None = None, today: date | None = None) -> str:
     """The whole plan document (`store.load_doc`) as Markdown.
 
-    `coach`, when given (`planner.coach.coach_report(doc)`), adds the coach's report before the
-    sign-off.  `today` is the cover's "printed" date.
+    `coach` is the coach's report if the caller has it (`planner.coach.coach_report(doc)`);
+    without it the coach reads the plan here.  `today` is the cover's "printed" date.
     """
     writer = MarkdownWriter()
     write(doc, writer, coach=coach, today=today)

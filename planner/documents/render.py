@@ -4,18 +4,28 @@
 the same HTML to WeasyPrint.  Both need an app context: templates and the static folder
 belong to the app.  WeasyPrint loads nothing except through `AssetFetcher`, and its base URL
 is an internal one that only that fetcher understands.
+
+WeasyPrint takes seconds of CPU for a small plan and tens of seconds for a large one, nearly
+all of it holding the GIL.  Drawn inside a threaded web worker, a PDF would slow every other
+request that worker serves (a workshop's live streams among them).  So the app can draw PDFs
+in a *render process*: one per app process, started on first use, that does nothing else
+(`render_pdf(..., separate_process=True)`; see `use_render_process` for when the routes do).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import threading
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import Flask, current_app, has_request_context, render_template, url_for
 from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -98,9 +108,9 @@ def render_html(
     )
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF bytes for a document page rendered with `for_pdf=True`."""
-    fetcher = AssetFetcher(_static_folder())
+def _write_pdf(html: str, static_folder: str) -> bytes:
+    """WeasyPrint's part, in whichever process draws the PDF (no app needed)."""
+    fetcher = AssetFetcher(static_folder)
     fonts = font_config()
     with _render_lock:
         pdf = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher, media_type="print").write_pdf(
@@ -110,9 +120,71 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def render_pdf(doc: dict[str, Any], *, today: date | None = None) -> bytes:
+def html_to_pdf(html: str, *, separate_process: bool = False) -> bytes:
+    """PDF bytes for a document page rendered with `for_pdf=True`.
+
+    With `separate_process`, the render process draws it while this thread waits without
+    holding the GIL; requests for PDFs queue there one at a time, as they would for the lock.
+    """
+    static_folder = _static_folder()
+    if not separate_process:
+        return _write_pdf(html, static_folder)
+    try:
+        return _render_process().submit(_write_pdf, html, static_folder).result()
+    except BrokenProcessPool:
+        # The render process died (killed, out of memory): the next PDF starts a new one.
+        stop_render_process()
+        raise
+
+
+def render_pdf(doc: dict[str, Any], *, today: date | None = None, separate_process: bool = False) -> bytes:
     """The plan document as PDF bytes."""
-    return html_to_pdf(render_html(doc, for_pdf=True, today=today))
+    return html_to_pdf(render_html(doc, for_pdf=True, today=today), separate_process=separate_process)
+
+
+# ---------------------------------------------------------------- the render process
+
+# A new render process after this many PDFs: memory a large render took stays with a process.
+RENDERS_PER_PROCESS = 50
+
+_render_pool: ProcessPoolExecutor | None = None
+_render_pool_pid: int | None = None
+_render_pool_lock = threading.Lock()
+
+
+def use_render_process(app: Flask | None = None) -> bool:
+    """Whether the app's routes draw PDFs in the render process.
+
+    They do, unless `PDF_RENDER_PROCESS` says otherwise; tests draw in-process by default, so
+    that they can watch WeasyPrint (what it fetches, how often it is called).
+    """
+    app = app or current_app
+    return bool(app.config.get("PDF_RENDER_PROCESS", not app.testing))
+
+
+def _render_process() -> ProcessPoolExecutor:
+    global _render_pool, _render_pool_pid
+    with _render_pool_lock:
+        # A process forked from one that had a render process must start its own.
+        if _render_pool is None or _render_pool_pid != os.getpid():
+            _render_pool = ProcessPoolExecutor(
+                max_workers=1,
+                # "spawn" starts a fresh interpreter: forking a threaded web worker is unsafe.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=font_config,  # scan the fonts while nobody waits
+                max_tasks_per_child=RENDERS_PER_PROCESS,
+            )
+            _render_pool_pid = os.getpid()
+        return _render_pool
+
+
+def stop_render_process() -> None:
+    """Stop this process's render process, if it has one (a new one starts when needed)."""
+    global _render_pool, _render_pool_pid
+    with _render_pool_lock:
+        pool, _render_pool, _render_pool_pid = _render_pool, None, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def slug(title: str, *, max_length: int = 60) -> str:
@@ -122,5 +194,10 @@ def slug(title: str, *, max_length: int = 60) -> str:
     return stem[:max_length].rstrip("-") or "plan"
 
 
+def document_filename(title: str | None, extension: str) -> str:
+    """The name a download of the plan's document gets ("cafe-plan-2026.docx")."""
+    return f"{slug(title or '')}.{extension}"
+
+
 def pdf_filename(doc: dict[str, Any]) -> str:
-    return f"{slug(doc.get('title') or '')}.pdf"
+    return document_filename(doc.get("title"), "pdf")

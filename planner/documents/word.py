@@ -3,9 +3,9 @@
 It says what the Markdown and HTML versions say, in the same order: `markdown.write` walks the
 document and `WordWriter` turns each piece into Word's own structure.  Steps, lists and items
 are real Heading 1/2/3 paragraphs, so Word's navigation pane and a table of contents work;
-lists of items are real tables whose header row repeats on every page.  The cover carries the
-title, organization, period and sponsor and a contents field, and the sign-off table ends the
-document.
+lists of items are real tables whose header row repeats on every page, and the goals-to-practices
+chain and the timeline are nested bulleted lists.  The cover carries the title, organization,
+period, sponsor and status and a contents field, and the sign-off table ends the document.
 
 User text goes in as run text, which python-docx escapes as XML; `printable` first removes the
 characters XML cannot hold at all, so no answer can make the file unreadable.
@@ -29,17 +29,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from planner.documents.content import Answer, Cover, Table
-from planner.documents.markdown import (
-    NOT_WRITTEN,
-    SIGN_OFF,
-    SIGN_OFF_COLUMNS,
-    SIGN_OFF_ROLES,
-    SUBTITLE,
-    cover_facts,
-    printable,
-    write,
-)
+from planner.documents.content import NOT_WRITTEN, SIGN_OFF, SUBTITLE, Answer, Cover, SignOff, Table
+from planner.documents.markdown import Bullet, printable, write
 from planner.domain import Kind
 
 if TYPE_CHECKING:
@@ -56,6 +47,7 @@ BODY_SIZE = Pt(10.5)
 TABLE_SIZE = Pt(9)
 INK = RGBColor(0x22, 0x22, 0x22)
 MUTED = RGBColor(0x6B, 0x6B, 0x6B)
+FLAGGED = RGBColor(0xA8, 0x20, 0x0D)  # a row the document marks, such as a person given more hours than they have
 HEADER_FILL = "E8E8E8"
 SIGNATURE_ROW_HEIGHT = Mm(14)
 # The page matches the printed document (static/print.css): A4 with the same margins.
@@ -222,7 +214,7 @@ class WordWriter:
     def cover(self, cover: Cover) -> None:
         self._paragraph(_text(cover.title), "Title")
         self._paragraph(SUBTITLE, "Subtitle")
-        for label, value in cover_facts(cover):
+        for label, value in cover.facts:
             paragraph = self._paragraph()
             paragraph.add_run(f"{label}: ").bold = True
             paragraph.add_run(_text(value))
@@ -284,10 +276,14 @@ class WordWriter:
         numeric = [c.kind is Kind.NUMBER for c in table.columns]
         grid = self._grid(len(table.columns), caption)
         _header_row(grid, [c.label for c in table.columns], numeric)
-        for row in table.rows:
+        marks = table.marks or [""] * len(table.rows)
+        for row, mark in zip(table.rows, marks, strict=True):
             cells = grid.add_row().cells
             for i, (cell, answer) in enumerate(zip(cells, row, strict=True)):
-                _fill_cell(cell, answer.value, bold=i == 0, number=numeric[i])
+                _fill_cell(cell, answer.value, bold=i == 0 or (bool(mark) and numeric[i]), number=numeric[i])
+                if mark and numeric[i]:
+                    for run in cell.paragraphs[0].runs:
+                        run.font.color.rgb = FLAGGED
         if table.totals:
             cells = grid.add_row().cells
             for i, (cell, total) in enumerate(zip(cells, table.totals, strict=True)):
@@ -295,16 +291,31 @@ class WordWriter:
         _set_widths(grid, _column_weights(table))
         self._after_table()
 
-    def sign_off(self, cover: Cover) -> None:
-        grid = self._grid(len(SIGN_OFF_COLUMNS), SIGN_OFF)
-        _header_row(grid, SIGN_OFF_COLUMNS, [False] * len(SIGN_OFF_COLUMNS))
-        for role in SIGN_OFF_ROLES:
+    def bullets(self, bullets: Sequence[Bullet]) -> None:
+        for bullet in bullets:
+            self._bullet(bullet, "List Bullet")
+            for child in bullet.children:
+                self._bullet(child, "List Bullet 2")
+
+    def _bullet(self, bullet: Bullet, style: str) -> None:
+        paragraph = self._paragraph(style=style)
+        paragraph.paragraph_format.space_after = Pt(2)
+        if bullet.lead:
+            paragraph.add_run(f"{_text(bullet.lead)}: ").bold = True
+        paragraph.add_run(_text(bullet.text))
+        if bullet.note:
+            note = paragraph.add_run(f" — {_text(bullet.note)}")
+            note.font.color.rgb = MUTED
+
+    def sign_off(self, sign_off: SignOff) -> None:
+        grid = self._grid(len(sign_off.columns), SIGN_OFF)
+        _header_row(grid, sign_off.columns, [False] * len(sign_off.columns))
+        for role, name in sign_off.rows:
             row = grid.add_row()
             row.height, row.height_rule = SIGNATURE_ROW_HEIGHT, WD_ROW_HEIGHT_RULE.AT_LEAST
             _row_property(row, "w:cantSplit")
             _fill_cell(row.cells[0], role, bold=True)
-            if role == SIGN_OFF_ROLES[0]:
-                _fill_cell(row.cells[1], cover.sponsor)
+            _fill_cell(row.cells[1], name)
         self._after_table()
 
     # -- finishing
@@ -376,8 +387,9 @@ class WordWriter:
 def render_docx(doc: dict[str, Any], *, coach: Report | None = None, today: date | None = None) -> bytes:
     """The whole plan document (`store.load_doc`) as the bytes of a .docx file.
 
-    `coach`, when given (`planner.coach.coach_report(doc)`), adds the coach's report before the
-    sign-off.  `today` is the cover's "printed" date and the file's creation date.
+    `coach` is the coach's report if the caller has it (`planner.coach.coach_report(doc)`);
+    without it the coach reads the plan here.  `today` is the cover's "printed" date and the
+    file's creation date.
     """
     created = datetime.combine(today, time(), UTC) if today else datetime.now(UTC).replace(microsecond=0)
     writer = WordWriter(created=created)

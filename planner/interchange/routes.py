@@ -10,12 +10,14 @@ from io import BytesIO
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from planner.accounts import membership
 from planner.domain import STEPS
 from planner.interchange.transfer import (
     ImportRefused,
@@ -46,7 +48,7 @@ def first_step_url(plan_id: int) -> str:
 
 @bp.get("/plans/<int:plan_id>/export.json")
 def export_json(plan_id: int) -> Response:
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "view")
     data = dumps(export_document(plan)).encode("utf-8")
     return send_file(
         BytesIO(data),
@@ -62,20 +64,23 @@ def _page(form: ImportForm, problems: list[Problem] | None = None, status: int =
 
 
 @bp.get("/plans/import")
+@login_required
 def import_form() -> Any:
     return _page(ImportForm())
 
 
 @bp.post("/plans/import")
+@login_required
 def import_upload() -> Any:
     form = ImportForm()
     if not form.validate_on_submit():
         return _page(form, status=422)
     limit = max_import_bytes()
     try:
-        plan = import_document(form.file.data.read(limit + 1), max_bytes=limit)
+        plan = import_document(form.file.data.read(limit + 1), current_user, max_bytes=limit)
     except ImportRefused as exc:
         return _page(form, exc.problems, status=422)
+    membership.own(plan, current_user)
     flash(f"Imported “{plan.title}”.", "success")
     return redirect(first_step_url(plan.id), code=303)
 

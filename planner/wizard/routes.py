@@ -3,6 +3,10 @@
 Every form posts, then redirects back to the step (POST-redirect-GET). A form that fails
 validation is shown again on the step page, with the person's input and the errors beside
 the fields, and status 422.
+
+Every edit form carries the version it was opened on (`base_version`). A save that meets
+someone else's is merged field by field, or answered with the conflict page, or, when the item
+was deleted meanwhile, with a page that keeps the person's text (`planner.history.conflicts`).
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.coach import coach_report, findings_for_step, picture_svg
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
+from planner.history import conflicts, visits
+from planner.history.pages import step_context
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
 from planner.wizard.forms import form_class, form_data, values_from
@@ -83,6 +90,7 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
             fields_form=fields_form,
             lists=lists,
             failed_id=failed_id,
+            **step_context(plan, step, failed_id),
         ),
         status,
     )
@@ -90,60 +98,87 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
 
 @bp.get("/plans/<int:plan_id>/steps/<slug>")
 def step(plan_id: int, slug: str):
-    plan = plan_or_404(plan_id)
-    return _render_step(plan, store.load_doc(plan), _step_or_404(slug))
+    plan = plan_or_404(plan_id, "view")
+    step = _step_or_404(slug)
+    visits.record_visit(plan.id, current_user)
+    return _render_step(plan, store.load_doc(plan), step)
 
 
 @bp.get("/plans/<int:plan_id>")
 def first_step(plan_id: int):
-    plan_or_404(plan_id)
+    plan_or_404(plan_id, "view")
     return redirect(_step_url(plan_id, STEPS[0]))
 
 
 @bp.post("/plans/<int:plan_id>/steps/<slug>")
 def save_fields(plan_id: int, slug: str):
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     step = _step_or_404(slug)
     doc = store.load_doc(plan)
     fields = _plan_fields(step)
     if not fields:
         abort(404)
+    if conflicts.discarded():
+        flash(f"Kept the saved answers of {step.title}; your changes were dropped.", "success")
+        return redirect(_step_url(plan_id, step))
     form = form_class(fields, doc)(prefix="plan")
     if not form.validate():
         return _render_step(plan, doc, step, ("plan", form), 422)
-    store.update_plan_fields(plan, values_from(form, fields))
-    flash(f"{step.title} saved.", "success")
+    try:
+        saved = store.update_plan_fields(
+            plan, conflicts.chosen(values_from(form, fields)), actor=current_user, base_version=conflicts.base_version()
+        )
+    except store.EditConflict as exc:
+        return conflicts.conflict_page(plan, doc, exc.conflict, form_id="plan", action=request.path)
+    flash(conflicts.saved_message(step.title, saved), "success")
     return redirect(_step_url(plan_id, step))
 
 
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/new")
 def add_item(plan_id: int, entity_name: str):
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
     doc = store.load_doc(plan)
     form = form_class(entity.fields, doc)(prefix=f"new-{entity.name}")
     if not form.validate():
         return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
-    item = store.add_item(plan, entity, values_from(form, entity.fields))
+    item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user)
     flash(f"{entity.label} added.", "success")
     return redirect(_step_url(plan_id, step, f"{entity.name}-{item.key}"))
 
 
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/<key>")
 def update_item(plan_id: int, entity_name: str, key: str):
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
     doc = store.load_doc(plan)
-    if not any(i["key"] == key for i in view.items(doc, entity)):
-        abort(404)
     form_id = f"{entity.name}-{key}"
+    if conflicts.discarded():
+        flash(f"Kept the saved {entity.label.lower()}; your changes were dropped.", "success")
+        return redirect(_step_url(plan_id, step, form_id))
     form = form_class(entity.fields, doc)(prefix=form_id)
-    if not form.validate():
-        return _render_step(plan, doc, step, (form_id, form), 422)
-    store.update_item(plan, entity, key, values_from(form, entity.fields))
-    flash(f"{entity.label} saved.", "success")
+    try:
+        if not any(i["key"] == key for i in view.items(doc, entity)):
+            store.get_item(plan, entity, key)  # raises ItemGone: who deleted it, if anyone did
+        if not form.validate():
+            return _render_step(plan, doc, step, (form_id, form), 422)
+        saved = store.update_item(
+            plan,
+            entity,
+            key,
+            conflicts.chosen(values_from(form, entity.fields)),
+            actor=current_user,
+            base_version=conflicts.base_version(),
+        )
+    except store.ItemGone as gone:
+        if gone.deletion is None:
+            abort(404)
+        return conflicts.gone_page(plan, doc, entity, key, form, gone)
+    except store.EditConflict as exc:
+        return conflicts.conflict_page(plan, doc, exc.conflict, form_id=form_id, action=request.path)
+    flash(conflicts.saved_message(entity.label, saved, entity), "success")
     return redirect(_step_url(plan_id, step, form_id))
 
 
@@ -151,7 +186,7 @@ def update_item(plan_id: int, entity_name: str, key: str):
 def edit_item(plan_id: int, entity_name: str, key: str):
     """An item's edit form: a page of its own, or (with ?fragment=1) just the form, which the
     step page's script shows in place."""
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     doc = store.load_doc(plan)
     item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
@@ -160,16 +195,24 @@ def edit_item(plan_id: int, entity_name: str, key: str):
     form_id = f"{entity.name}-{key}"
     form = form_class(entity.fields, doc)(formdata=None, prefix=form_id, data=form_data(entity.fields, item))
     template = "wizard/_item_form.html" if request.args.get("fragment") else "wizard/edit_item.html"
-    return render_template(template, plan=plan, entity=entity, item=item, form=form, step=STEP_OF_ENTITY[entity.name])
+    return render_template(
+        template,
+        plan=plan,
+        entity=entity,
+        item=item,
+        form=form,
+        step=STEP_OF_ENTITY[entity.name],
+        base_version=store.item_version(plan, entity, key),
+    )
 
 
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/<key>/move")
 def move_item(plan_id: int, entity_name: str, key: str):
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     offset = -1 if request.form.get("direction") == "up" else 1
     try:
-        store.move_item(plan, entity, key, offset)
+        store.move_item(plan, entity, key, offset, actor=current_user)
     except store.NotFound:
         abort(404)
     return redirect(_step_url(plan_id, STEP_OF_ENTITY[entity.name], f"{entity.name}-{key}"))
@@ -178,7 +221,7 @@ def move_item(plan_id: int, entity_name: str, key: str):
 @bp.route("/plans/<int:plan_id>/items/<entity_name>/<key>/delete", methods=["GET", "POST"])
 def delete_item(plan_id: int, entity_name: str, key: str):
     """Delete an item. When others refer to it, first say which, and ask."""
-    plan = plan_or_404(plan_id)
+    plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
     doc = store.load_doc(plan)
@@ -189,7 +232,7 @@ def delete_item(plan_id: int, entity_name: str, key: str):
     # CSRFProtect has already checked the token of any POST that reaches this view.
     confirmed = request.form.get("confirm") == "yes"
     if request.method == "POST" and (confirmed or not referrers):
-        store.delete_item(plan, entity, key)
+        store.delete_item(plan, entity, key, actor=current_user)
         flash(f"{entity.label} “{view.title_of(entity, item)}” deleted.", "success")
         return redirect(_step_url(plan_id, step, entity.collection))
     return render_template(

@@ -1,9 +1,9 @@
-"""A new user writes a whole plan in a real browser, then downloads it as a PDF.
+"""A new user signs up, writes a whole plan in a real browser, then downloads it as a PDF.
 
 The walk goes through every step in the wizard's order, as a person would: fill in, save,
 see the item listed after the redirect, move on with the "next" link. One deliberate
 mistake shows that an error appears beside its field and that what was typed is kept.
-The second test checks that every step fits a phone's screen.
+The second test checks that every step (and the members and account pages) fits a phone's screen.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from planner.domain import STEPS
 from planner.extensions import db
 from planner.plans import store
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -100,9 +101,18 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_a_new_user_writes_a_whole_plan_and_downloads_it(page: Page) -> None:
-    # The home page: start a plan.
+    # A newcomer signs up, and lands on their (empty) list of plans.
     page.goto("/")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name").fill(SPONSOR)
+    page.get_by_label("E-mail").fill("ines@example.org")
+    page.get_by_label("Password", exact=True).fill("a long walkthrough password")
+    page.get_by_label("Password again").fill("a long walkthrough password")
+    page.get_by_role("button", name="Create account").click()
+
+    # The home page: start a plan.
     expect(page.get_by_role("heading", level=1)).to_have_text("Your plans")
+    expect(page.get_by_role("status")).to_contain_text(f"Welcome to Planner, {SPONSOR}.")
     page.get_by_label("Plan title").fill(TITLE)
     page.get_by_role("button", name="Create plan").click()
 
@@ -276,21 +286,30 @@ def test_a_new_user_writes_a_whole_plan_and_downloads_it(page: Page) -> None:
 
 
 @pytest.fixture
-def filled_plan(app: Flask, example_doc: dict[str, Any]) -> int:
-    """The example plan, stored; its id."""
+def filled_plan(app: Flask, example_doc: dict[str, Any], owner: Any, add_member: Any) -> int:
+    """The example plan, stored, with `owner` as its facilitator; its id."""
     with app.app_context():
         plan = store.create_from_doc(example_doc["plan"])
         plan_id = plan.id
         db.session.remove()
+    add_member(plan_id, owner)
     return plan_id
 
 
-def test_every_step_fits_a_phone_screen(new_context: Callable[..., BrowserContext], filled_plan: int) -> None:
+def test_every_step_fits_a_phone_screen(
+    new_context: Callable[..., BrowserContext], filled_plan: int, owner: Any
+) -> None:
     context = new_context(viewport={"width": PHONE_WIDTH, "height": 812}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(owner.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your plans")
     SCREENS.mkdir(parents=True, exist_ok=True)
     too_wide = {}
     pages = [("home", "/")] + [(f"{s.number}-{s.slug}", f"/plans/{filled_plan}/steps/{s.slug}") for s in STEPS]
+    pages += [("members", f"/plans/{filled_plan}/members"), ("account", "/account")]
     for name, url in pages:
         page.goto(url)
         expect(page.get_by_role("heading", level=1)).to_be_visible()

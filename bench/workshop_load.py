@@ -1,0 +1,614 @@
+"""Load on a live workshop: 150 participants join one session, add ideas and vote, while a
+projector follows the room.
+
+    .venv/bin/python bench/workshop_load.py                 # PostgreSQL + 2 gunicorn workers, ~2 minutes
+    .venv/bin/python bench/workshop_load.py --people 30     # a smaller room
+    .venv/bin/python bench/workshop_load.py --sqlite        # the embedded default: one process, SQLite
+
+What it does, all on 127.0.0.1, bounded in count and time, and stopping by itself:
+
+1. Starts a throwaway PostgreSQL cluster (initdb into a temporary directory, as the `postgres`
+   user when run as root, on a free port), migrates it, and makes a facilitator, a plan and a
+   workshop session through the app's own services.
+2. Starts gunicorn with the repository's gunicorn.conf.py (gthread), 2 workers.
+3. Opens the projector's event stream (Server-Sent Events, reconnecting as a browser does) and
+   one stream per participant, so the server carries a real room's open connections.
+4. Every participant joins with a name (each from its own loopback address, as phones behind
+   different routers would; a room behind one router is within the join limit anyway), then adds
+   `--ideas` ideas with a few seconds' thought between them. Each idea's text is unique, and the
+   time from sending it to its appearance in a state the projector receives is recorded.
+5. The facilitator opens voting; everyone places their dots; the facilitator closes voting and
+   the projector must see the results.
+6. Prints p50/p95/max of idea-to-projector, errors, requests, and the server's CPU and memory
+   (gunicorn master and workers, and PostgreSQL, read from /proc), as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "workshop-bench-secret"
+HOST = "127.0.0.1"
+DEADLINE_SECONDS = 600  # the whole run stops by then, whatever happens
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ARRIVAL_GAP = 0.1  # seconds between two people joining (--arrival): 150 people in 15 s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    rank = max(1, round(p / 100 * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+# ---------------------------------------------------------------- PostgreSQL and gunicorn
+
+
+def as_owner(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.getuid() == 0 else cmd
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    data = Path(tempfile.mkdtemp(prefix="planner-bench-pg-"))
+    if os.getuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(
+        as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd="/",
+    )
+    options = f"-c listen_addresses={HOST} -c port={port} -c unix_socket_directories={data} -c max_connections=100"
+    subprocess.run(
+        as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(data / "log"), "start"]),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd="/",
+    )
+    try:
+        subprocess.run(
+            as_owner([str(bindir / "createdb"), "-h", HOST, "-p", str(port), "-U", "postgres", "planner_bench"]),
+            check=True,
+            cwd="/",
+        )
+        yield f"postgresql+psycopg://postgres@{HOST}:{port}/planner_bench"
+    finally:
+        subprocess.run(
+            as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            stdout=subprocess.DEVNULL,
+            cwd="/",
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def prepare(database_url: str, people: int) -> dict[str, Any]:
+    """Migrate, and make a facilitator, a plan and a session; return what the clients need."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["SECRET_KEY"] = SECRET
+    from flask_migrate import upgrade
+    from werkzeug.security import generate_password_hash
+
+    from config import Config
+    from planner import create_app
+    from planner.accounts.models import Membership, User
+    from planner.extensions import db
+    from planner.interchange.example import example_document
+    from planner.plans import store
+    from planner.workshop import access
+    from planner.workshop import operations as ops
+
+    app = create_app(Config, SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY=SECRET, SERVER_NAME=None)
+    with app.app_context():
+        upgrade()
+        user = User(email="bench@example.org", name="Bench Facilitator", password_hash=generate_password_hash("x" * 12))
+        db.session.add(user)
+        plan = store.create_from_doc(example_document()["plan"])
+        db.session.add(Membership(plan_id=plan.id, user_id=user.id, role="facilitator"))
+        db.session.commit()
+        ws = ops.start_session(plan, user, "audiences")
+        with app.test_request_context():
+            key = access.projector_key(ws)
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        facilitator_cookie = client.get_cookie("session").value
+        info = {"code": ws.code, "key": key, "cookie": facilitator_cookie}
+        db.session.remove()
+        db.engine.dispose()
+    return info
+
+
+@contextlib.contextmanager
+def serve(command: list[str], port: int, database_url: str, log_name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run an app server on 127.0.0.1:`port` until the block ends; its output goes to a log file."""
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET)
+    with open(Path(tempfile.gettempdir()) / log_name, "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            for _ in range(100):
+                with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+                    break
+                time.sleep(0.1)
+            yield server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, workers: int, threads: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The repository's gunicorn.conf.py, with `workers` gthread workers of `threads` threads."""
+    port = free_port()
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads), "app:app"]
+    with serve(command, port, database_url, "planner-workshop-bench-gunicorn.log") as server:
+        yield port, server
+
+
+@contextlib.contextmanager
+def flask_run(database_url: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The embedded default: `flask run` (threaded), one process."""
+    port = free_port()
+    command = [str(ROOT / ".venv/bin/flask"), "--app", "app", "run", "--host", HOST, "--port", str(port)]
+    with serve([*command, "--with-threads"], port, database_url, "planner-workshop-bench-flask.log") as server:
+        yield port, server
+
+
+# ---------------------------------------------------------------- measuring the server
+
+
+def process_tree(root_pid: int) -> list[int]:
+    """root_pid and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    return total
+
+
+def memory_mb(pids: list[int]) -> float:
+    """Proportional set size (PSS) summed over the processes: shared pages (PostgreSQL's shared
+    buffers, the code gunicorn's workers share with their master) are counted once, not per process."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+class Sampler(threading.Thread):
+    """The peak memory (PSS) of process trees, sampled every half second."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.roots = roots
+        self.peak = dict.fromkeys(roots, 0.0)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            for name, pid in self.roots.items():
+                self.peak[name] = max(self.peak[name], memory_mb(process_tree(pid)))
+
+
+def postmaster_pid(database_url: str) -> int | None:
+    port = urllib.parse.urlsplit(database_url.replace("+psycopg", "")).port
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                if cmd and cmd[0].endswith(b"postgres") and f"port={port}".encode() in b" ".join(cmd):
+                    return int(entry.name)
+    return None
+
+
+# ---------------------------------------------------------------- the clients
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.errors: list[str] = []
+        self.requests = 0
+        self.posts: list[float] = []  # how long adding an idea took, request to response
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+    def count(self) -> None:
+        with self.lock:
+            self.requests += 1
+
+
+class Browser:
+    """One person's cookies and connection, like a phone's browser."""
+
+    def __init__(self, port: int, stats: Stats, source: str = HOST) -> None:
+        self.port = port
+        self.stats = stats
+        self.source = source
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=30, source_address=(self.source, 0))
+        return self.conn
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None, json_reply: bool = False) -> Any:
+        body = urllib.parse.urlencode(form).encode() if form is not None else None
+        extra = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": self.csrf} if form else {}
+        if json_reply:
+            extra["Accept"] = "application/json"
+        for attempt in range(2):
+            conn = self._connection()
+            try:
+                conn.request(method, path, body=body, headers=self.headers(extra))
+                response = conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        self.stats.count()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        text = data.decode("utf-8", "replace")
+        if match := CSRF_META.search(text):
+            self.csrf = match.group(1)
+        return response.status, text
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+class Stream(threading.Thread):
+    """An EventSource: reads a workshop's event stream and reconnects with Last-Event-ID."""
+
+    def __init__(self, port: int, path: str, browser: Browser, stop: threading.Event, on_state: Any = None) -> None:
+        super().__init__(daemon=True)
+        self.port, self.path, self.browser, self.stop, self.on_state = port, path, browser, stop, on_state
+        self.last_id = "0"
+        self.states = 0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=20, source_address=(self.browser.source, 0))
+            try:
+                conn.request("GET", self.path, headers=self.browser.headers({"Last-Event-ID": self.last_id}))
+                response = conn.getresponse()
+                if response.status != 200:
+                    self.browser.stats.error(f"stream {response.status}")
+                    time.sleep(1)
+                    continue
+                if self.on_state is None:
+                    # A participant's phone: read and drop, as cheaply as a client can.
+                    while not self.stop.is_set() and response.read1(65536):
+                        pass
+                    continue
+                event: dict[str, str] = {}
+                while not self.stop.is_set():
+                    line = response.readline()
+                    if not line:
+                        break  # the server ended the stream: reconnect, as a browser does
+                    line = line.decode().rstrip("\n")
+                    if line:
+                        name, _, value = line.partition(": ")
+                        event[name] = value
+                        continue
+                    if event.get("event") == "state":
+                        self.last_id = event.get("id", self.last_id)
+                        self.states += 1
+                        if self.on_state:
+                            self.on_state(event["data"])
+                    event = {}
+            except (http.client.HTTPException, OSError) as error:
+                if not self.stop.is_set():
+                    self.browser.stats.error(f"stream: {error!r}")
+                    time.sleep(0.5)
+            finally:
+                conn.close()
+
+
+class Projector:
+    """Records when each idea's text first appears in a state the projector receives."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sent: dict[str, float] = {}
+        self.seen: dict[str, float] = {}
+        self.results_seen = threading.Event()
+
+    def sending(self, text: str) -> None:
+        with self.lock:
+            self.sent[text] = time.monotonic()
+
+    def on_state(self, data: str) -> None:
+        now = time.monotonic()
+        view = json.loads(data)["view"]
+        with self.lock:
+            for idea in view["ideas"]:
+                if idea["text"] not in self.seen:
+                    self.seen[idea["text"]] = now
+        if any(s["voting"] == "closed" for s in view["steps"]):
+            self.results_seen.set()
+
+    def latencies(self, after: float = 0.0) -> list[float]:
+        """Idea-to-projector times, for ideas sent at `after` (time.monotonic) or later."""
+        with self.lock:
+            return [self.seen[t] - s for t, s in self.sent.items() if t in self.seen and s >= after]
+
+
+def participant(
+    index: int,
+    port: int,
+    code: str,
+    stats: Stats,
+    projector: Projector,
+    ideas: int,
+    voting_open: threading.Event,
+    stop: threading.Event,
+    streams: list[Stream],
+) -> None:
+    # Each phone from its own loopback address (127.0.1.x): the whole 127/8 is this machine.
+    browser = Browser(port, stats, source=f"127.0.{1 + index // 250}.{1 + index % 250}")
+    rng = random.Random(index)
+    try:
+        status, _ = browser.request("GET", f"/join/{code}")
+        status, _ = browser.request("POST", f"/join/{code}", {"name": f"Person {index}", "csrf_token": browser.csrf})
+        if status != 303:
+            stats.error(f"join {status}")
+            return
+        status, _ = browser.request("GET", f"/workshop/{code}")  # the page, and its CSRF token
+        stream = Stream(port, f"/workshop/{code}/events", browser, stop)
+        stream.start()
+        streams.append(stream)
+        time.sleep(rng.uniform(3, 10))  # reading the prompt and typing the first card
+        for n in range(ideas):
+            text = f"Idea {n + 1} from person {index}: {rng.choice(['parents', 'renters', 'nurses', 'students'])}"
+            projector.sending(text)
+            began = time.monotonic()
+            status, body = browser.request("POST", f"/workshop/{code}/ideas", {"text": text}, json_reply=True)
+            with stats.lock:
+                stats.posts.append(time.monotonic() - began)
+            if status != 200:
+                stats.error(f"idea {status} {body[:80]}")
+            time.sleep(rng.uniform(2, 6))
+        if not voting_open.wait(120):
+            return
+        time.sleep(rng.uniform(0, 3))
+        status, body = browser.request("GET", f"/workshop/{code}/state")
+        numbers = [i["n"] for i in json.loads(body)["view"]["ideas"]]
+        for n in rng.sample(numbers, min(3, len(numbers))):
+            status, body = browser.request("POST", f"/workshop/{code}/dots", {"idea": str(n), "change": "add"}, True)
+            if status != 200:
+                stats.error(f"dot {status} {body[:80]}")
+            time.sleep(rng.uniform(0.3, 1.5))
+    except Exception as error:  # report, don't hide: a failure here is a finding
+        stats.error(f"participant {index}: {error!r}")
+    finally:
+        browser.close()
+
+
+def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arrival: float) -> dict[str, Any]:
+    code = info["code"]
+    stats = Stats()
+    stop = threading.Event()
+    projector = Projector()
+    screen = Browser(port, stats)
+    projector_stream = Stream(
+        port, f"/workshop/{code}/events?as=projector&key={info['key']}", screen, stop, projector.on_state
+    )
+    projector_stream.start()
+    facilitator = Browser(port, stats)
+    facilitator.cookies["session"] = info["cookie"]
+    status, _ = facilitator.request("GET", f"/workshop/{code}/console")
+    assert status == 200, f"console answered {status}"
+
+    voting_open = threading.Event()
+    streams: list[Stream] = []
+    threads = [
+        threading.Thread(
+            target=participant,
+            args=(i, port, code, stats, projector, ideas, voting_open, stop, streams),
+            daemon=True,
+        )
+        for i in range(people)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+        time.sleep(arrival)  # people scan the QR code over a quarter of a minute, not in one instant
+    # Voting opens once the ideas are in (or after a generous wait).
+    wait_until = time.monotonic() + 90 + ideas * 8
+    while time.monotonic() < wait_until and len(projector.seen) < people * ideas:
+        time.sleep(0.5)
+    ideas_phase = time.monotonic() - started
+    time.sleep(1)
+    status, body = facilitator.request(
+        "POST", f"/workshop/{code}/steps/audiences/voting", {"action": "open", "dots": "3", "per_idea": "2"}, True
+    )
+    if status != 200:
+        stats.error(f"open voting {status} {body[:80]}")
+    voting_open.set()
+    for thread in threads:
+        thread.join(timeout=max(1, started + DEADLINE_SECONDS - 60 - time.monotonic()))
+    status, body = facilitator.request("POST", f"/workshop/{code}/steps/audiences/voting", {"action": "close"}, True)
+    if status != 200:
+        stats.error(f"close voting {status} {body[:80]}")
+    if not projector.results_seen.wait(10):
+        stats.error("the projector never saw the results")
+    status, body = facilitator.request("GET", f"/workshop/{code}/state?as=facilitator")
+    final = json.loads(body)["view"]
+    stop.set()
+    latencies = projector.latencies()
+    # The same, leaving out the first seconds while everyone is still joining.
+    settled = projector.latencies(after=started + people * arrival + 5)
+    return {
+        "people": people,
+        "joined": final["joined"],
+        "ideas_sent": len(projector.sent),
+        "ideas_seen": len(latencies),
+        "dots": sum(i["votes"] or 0 for i in final["ideas"]),
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p95": percentile(latencies, 95) if latencies else float("nan"),
+        "settled_p95": percentile(settled, 95) if settled else float("nan"),
+        "settled_n": len(settled),
+        "max": max(latencies) if latencies else float("nan"),
+        "errors": stats.errors,
+        "post_p50": statistics.median(stats.posts) if stats.posts else float("nan"),
+        "post_p95": percentile(stats.posts, 95) if stats.posts else float("nan"),
+        "requests": stats.requests,
+        "projector_states": projector_stream.states,
+        "ideas_phase": ideas_phase,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def warm_up(port: int) -> None:
+    """Wait until every worker has loaded the app, so that start-up is not counted as load."""
+    browser = Browser(port, Stats())
+    for _ in range(20):
+        browser.request("GET", "/join")
+        browser.close()
+        browser.conn = None
+    time.sleep(2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=150)
+    parser.add_argument("--ideas", type=int, default=3, help="ideas per person")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=100, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--arrival", type=float, default=ARRIVAL_GAP, help="seconds between two people joining (0.02: a stampede)"
+    )
+    parser.add_argument("--sqlite", action="store_true", help="the embedded default: flask run and SQLite")
+    args = parser.parse_args()
+    if not 1 <= args.people <= 500 or not 1 <= args.ideas <= 10:
+        parser.error("1-500 people, 1-10 ideas each")
+
+    with contextlib.ExitStack() as stack:
+        if args.sqlite:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="planner-bench-")))
+            database_url = f"sqlite:///{tmp / 'bench.sqlite'}"
+            info = prepare(database_url, args.people)
+            port, server = stack.enter_context(flask_run(database_url))
+            setup = "flask run (threaded), SQLite"
+        else:
+            database_url = stack.enter_context(postgres())
+            info = prepare(database_url, args.people)
+            port, server = stack.enter_context(gunicorn(database_url, args.workers, args.threads))
+            setup = f"gunicorn, {args.workers} gthread workers x {args.threads} threads, PostgreSQL"
+        warm_up(port)
+        pg = None if args.sqlite else postmaster_pid(database_url)
+        roots = {"app": server.pid, **({"postgres": pg} if pg else {})}
+        cpu_before = {name: cpu_seconds(process_tree(pid)) for name, pid in roots.items()}
+        sampler = Sampler(roots)
+        sampler.start()
+        client_before = sum(os.times()[:2])
+        result = run_room(port, info, args.people, args.ideas, args.arrival)
+        client_cpu = sum(os.times()[:2]) - client_before
+        sampler.stop.set()
+        cpu = {name: cpu_seconds(process_tree(pid)) - cpu_before[name] for name, pid in roots.items()}
+
+    wall = result["seconds"]
+    print(f"### {result['people']} people, {args.ideas} ideas each, one joining every {args.arrival:g} s: {setup}\n")
+    print("| measure | result |\n|---|---|")
+    print(f"| joined | {result['joined']} of {result['people']} |")
+    print(f"| ideas sent / seen on the projector | {result['ideas_sent']} / {result['ideas_seen']} |")
+    print(f"| idea to projector, p50 | {result['p50'] * 1000:.0f} ms |")
+    print(f"| idea to projector, p95 | {result['p95'] * 1000:.0f} ms |")
+    print(f"| idea to projector, max | {result['max'] * 1000:.0f} ms |")
+    print(
+        f"| idea to projector, p95 once everyone has joined ({result['settled_n']} ideas) |"
+        f" {result['settled_p95'] * 1000:.0f} ms |"
+    )
+    post = f"{result['post_p50'] * 1000:.0f} / {result['post_p95'] * 1000:.0f} ms"
+    print(f"| adding an idea (POST to response), p50 / p95 | {post} |")
+    print(f"| dots placed | {result['dots']} |")
+    print(f"| HTTP requests (besides streams) | {result['requests']} in {wall:.0f} s |")
+    print(f"| states the projector received | {result['projector_states']} |")
+    print(f"| errors | {len(result['errors'])} |")
+    for name in roots:
+        print(f"| {name} CPU | {cpu[name]:.1f} s over {wall:.0f} s ({cpu[name] / wall * 100:.0f}% of one core) |")
+        print(f"| {name} peak memory (PSS, all processes) | {sampler.peak[name]:.0f} MB |")
+    share = client_cpu / wall * 100
+    print(f"| load client CPU (this script, same machine) | {client_cpu:.1f} s ({share:.0f}% of one core) |")
+    if result["errors"]:
+        print("\nErrors (first 10):")
+        for error in result["errors"][:10]:
+            print(f"- {error}")
+
+
+if __name__ == "__main__":
+    main()

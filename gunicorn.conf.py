@@ -1,0 +1,33 @@
+"""gunicorn settings for Planner: `gunicorn app:app` reads this file from the working directory.
+
+Threaded workers (`gthread`), because a workshop keeps one Server-Sent Events stream open per
+screen in the room (planner/workshop/live.py): a sync worker would be held by each one.  A PDF
+of a large plan takes WeasyPrint tens of seconds of CPU; the app draws it in a separate render
+process per worker (planner/documents/render.py), so the worker's threads keep answering
+meanwhile.  docs/performance.md has the measurements behind these numbers.
+
+Every setting can be overridden on the command line or with GUNICORN_CMD_ARGS; the number of
+workers and threads also with WEB_CONCURRENCY and PLANNER_THREADS.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("PLANNER_BIND", "127.0.0.1:8000")
+# One worker per core: the work is CPU (templates, WeasyPrint), and threads cover the waiting.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+# Enough for a workshop room's open streams plus the requests that come with them: each screen
+# in the room (phone, laptop, projector) holds one thread while its stream is open, so allow
+# (people + screens) / workers + 10. 32 suits a room of 40 on two workers; the 150-person load
+# test (bench/workshop_load.py, docs/workshop.md) runs 100.
+threads = int(os.environ.get("PLANNER_THREADS", "32"))
+# A request may take this long before its worker is restarted: a cold PDF of a very large plan
+# on a busy machine can approach the default of 30 seconds.
+timeout = 120
+graceful_timeout = 30
+# Recycle workers now and then, so that memory fragmented by big renders is given back.
+max_requests = 2000
+max_requests_jitter = 200
+# Behind a reverse proxy, which keeps its own connections open.
+keepalive = 5

@@ -1,0 +1,98 @@
+"""Signing in and out, and who the current person is (Flask-Login).
+
+- The session remembers `User.get_id()`: the id and a fingerprint of the password hash, so a
+  changed password ends every other session.
+- Signing in starts a new session (`session.clear()` first): nothing a visitor held before,
+  a planted session or CSRF token included, survives into the signed-in session.
+- Someone not signed in who asks for a page is sent to the log-in page, which brings them
+  back afterwards; a script's fetch() gets 401 instead of a redirect to a page it cannot use.
+- `safe_next` accepts only a path on this site, so `?next=` cannot send anyone elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, flash, jsonify, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from planner.accounts.models import User
+from planner.extensions import db, login_manager
+from planner.models import utcnow
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    # A query, not session.get(): one statement per request, whatever the session has seen.
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or user.password_fingerprint != fingerprint:
+        return None
+    return user
+
+
+def _is_script_request() -> bool:
+    """A fetch() from our JavaScript rather than a page the browser navigates to."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode:
+        return mode != "navigate"
+    return request.accept_mimetypes.best == "application/json"
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    if _is_script_request():
+        response = jsonify(error="Log in to continue.", login=url_for("accounts.login"))
+        response.status_code = 401
+        return response
+    flash("Log in to continue.", "info")
+    # After logging in, come back here; a form that was posted cannot be replayed, so a POST
+    # comes back to the page it was sent from, if that is on this site.
+    back = request.full_path.rstrip("?") if request.method == "GET" else safe_next(request.referrer)
+    return redirect(url_for("accounts.login", next=back) if back and back != "/" else url_for("accounts.login"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site ("/plans/3"), else None.
+
+    Refused: other hosts ("https://evil.example", "//evil.example"), backslashes and control
+    characters (browsers read "/\\evil.example" and "/\\t/evil.example" as another host), and
+    anything with a scheme. A full URL on our own host is reduced to its path.
+    """
+    if not target:
+        return None
+    if any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def sign_in(user: User, *, keep: bool = False) -> None:
+    """Start a new session for `user`. `keep`: stay signed in after the browser closes
+    (for PERMANENT_SESSION_LIFETIME); otherwise the session ends with the browser."""
+    session.clear()
+    login_user(user)
+    session.permanent = keep
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def sign_out() -> None:
+    logout_user()
+    session.clear()
+
+
+def login_url(next_url: Any = None) -> str:
+    """The log-in page, coming back to `next_url` (if it is safe) afterwards."""
+    target = safe_next(next_url) if isinstance(next_url, str) else None
+    return url_for("accounts.login", next=target) if target else url_for("accounts.login")

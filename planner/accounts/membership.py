@@ -1,0 +1,243 @@
+"""Who belongs to which plan, in which role, and the invitation links that let people join.
+
+The rules live here, as functions the views and the command line call:
+- a plan's creator (or importer) is its facilitator, and a plan always keeps one: removing or
+  demoting the last facilitator is refused (`MembershipRefused`), even when two facilitators
+  try it at the same moment (the plan's row is locked while the change is checked);
+- an invitation is a random token whose SHA-256 alone is stored; it gives a role until it
+  expires or is revoked, and accepting one never lowers a role someone already has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+
+from planner.accounts import roles
+from planner.accounts.models import ROLES, Invitation, Membership, User
+from planner.accounts.users import find_by_email
+from planner.extensions import db
+from planner.models import Plan, utcnow
+
+
+class MembershipRefused(ValueError):
+    """A change to a plan's members that the rules refuse; the message says why."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+def plan_and_role(plan_id: int, user_id: int) -> tuple[Any, str] | None:
+    """The plan and the user's role in it, in one query; None when either is missing."""
+    row = db.session.execute(
+        select(Plan, Membership.role)
+        .join(Membership, Membership.plan_id == Plan.id)
+        .where(Plan.id == plan_id, Membership.user_id == user_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def role_of(plan_id: int, user_id: int) -> str | None:
+    return db.session.scalar(
+        select(Membership.role).where(Membership.plan_id == plan_id, Membership.user_id == user_id)
+    )
+
+
+def plans_of(user_id: int) -> list[tuple[Any, str]]:
+    """The user's plans with their role, most recently changed first."""
+    rows = db.session.execute(
+        select(Plan, Membership.role)
+        .join(Membership, Membership.plan_id == Plan.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Plan.updated_at.desc(), Plan.id.desc())
+    )
+    return [(plan, role) for plan, role in rows]
+
+
+_ROLE_ORDER = case({role: -i for i, role in enumerate(ROLES)}, value=Membership.role)
+
+
+def members_of(plan_id: int) -> list[tuple[User, str]]:
+    """A plan's members and roles: facilitators first, then editors, then viewers, by name."""
+    rows = db.session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.plan_id == plan_id)
+        .order_by(_ROLE_ORDER, func.lower(User.name), User.id)
+    )
+    return [(user, role) for user, role in rows]
+
+
+def facilitator_names(plan_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(User.name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.plan_id == plan_id, Membership.role == "facilitator")
+            .order_by(func.lower(User.name))
+        )
+    )
+
+
+# ---------------------------------------------------------------- members
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise MembershipRefused(f"Unknown role {role!r}.")
+    return role
+
+
+def own(plan: Any, user: Any) -> Membership:
+    """Make `user` the facilitator of a plan they have just created, imported or copied."""
+    membership = Membership(plan_id=plan.id, user_id=user.id, role="facilitator")
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def add_member(plan: Any, email: str, role: str) -> User:
+    """Add an existing account, found by e-mail, to the plan with `role`."""
+    _check_role(role)
+    user = find_by_email(email)
+    if user is None:
+        raise MembershipRefused("No account uses that address yet. Send them an invitation link instead.")
+    current = role_of(plan.id, user.id)
+    if current is not None:
+        raise MembershipRefused(
+            f"{user.name} is already a member ({roles.role_label(current).lower()}). Change the role in the list."
+        )
+    db.session.add(Membership(plan_id=plan.id, user_id=user.id, role=role))
+    db.session.commit()
+    return user
+
+
+def _membership(plan_id: int, user_id: int) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).where(Membership.plan_id == plan_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise MembershipRefused("That person is not a member of this plan.")
+    return membership
+
+
+def _lock_plan(plan_id: int) -> None:
+    """Hold the plan's row until the transaction ends (PostgreSQL), so that two facilitators
+    demoting each other at once are checked one after the other. SQLite writes one
+    transaction at a time anyway, and has no FOR UPDATE."""
+    db.session.execute(select(Plan.id).where(Plan.id == plan_id).with_for_update())
+
+
+def _keep_a_facilitator(plan_id: int) -> None:
+    """After a change (flushed, not committed): refuse it if no facilitator is left."""
+    db.session.flush()
+    left = db.session.scalar(
+        select(func.count(Membership.id)).where(Membership.plan_id == plan_id, Membership.role == "facilitator")
+    )
+    if not left:
+        db.session.rollback()
+        raise MembershipRefused("A plan needs at least one facilitator. Make someone else a facilitator first.")
+
+
+def set_role(plan: Any, user_id: int, role: str) -> User:
+    _check_role(role)
+    _lock_plan(plan.id)
+    membership = _membership(plan.id, user_id)
+    membership.role = role
+    _keep_a_facilitator(plan.id)
+    db.session.commit()
+    return db.session.get(User, user_id)
+
+
+def remove_member(plan: Any, user_id: int) -> User:
+    _lock_plan(plan.id)
+    membership = _membership(plan.id, user_id)
+    user = db.session.get(User, user_id)
+    db.session.delete(membership)
+    _keep_a_facilitator(plan.id)
+    db.session.commit()
+    return user
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(plan: Any, role: str, days: int, created_by: Any) -> tuple[Invitation, str]:
+    """A new invitation and its token. The token is shown once: only its hash is kept."""
+    _check_role(role)
+    if not 1 <= days <= 90:
+        raise MembershipRefused("An invitation can last from 1 to 90 days.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        plan_id=plan.id,
+        role=role,
+        token_hash=_token_hash(token),
+        created_by_id=created_by.id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation, token
+
+
+def open_invitations(plan_id: int) -> list[tuple[Invitation, str | None]]:
+    """The invitations that still work, with their creator's name, newest first."""
+    rows = db.session.execute(
+        select(Invitation, User.name)
+        .outerjoin(User, User.id == Invitation.created_by_id)
+        .where(Invitation.plan_id == plan_id, Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return [(invitation, name) for invitation, name in rows]
+
+
+def revoke_invitation(plan: Any, invitation_id: int) -> bool:
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.plan_id == plan.id)
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        return False
+    invitation.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def invitation_for(token: str) -> Invitation | None:
+    """The invitation a token opens, if it still works."""
+    if not token or len(token) > 100:
+        return None
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, user: Any) -> tuple[str, bool]:
+    """Make `user` a member with the invitation's role, unless they already have that role
+    or a higher one. Returns their role afterwards and whether it changed."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.plan_id == invitation.plan_id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        db.session.add(Membership(plan_id=invitation.plan_id, user_id=user.id, role=invitation.role))
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same person accepted in another tab a moment ago
+            db.session.rollback()
+            return accept_invitation(invitation, user)
+        return invitation.role, True
+    role = roles.stronger(membership.role, invitation.role)
+    if role == membership.role:
+        return role, False
+    membership.role = role
+    db.session.commit()
+    return role, True

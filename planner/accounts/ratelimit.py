@@ -1,0 +1,134 @@
+"""Rate limits on log-in and password-reset attempts, counted in the app's own database.
+
+`DatabaseStorage` is a storage for the `limits` library (which Flask-Limiter uses), registered
+under the scheme `planner-db://`: RATELIMIT_STORAGE_URI selects it. Its counters live in the
+`rate_limit_counters` table, so every app process behind a load balancer shares them, with
+nothing else to install. It supports the fixed-window strategy: one counter per key, which
+starts again when its window ends.
+
+Each operation runs on a connection and transaction of its own, never the request's session:
+counting an attempt must neither commit nor roll back the request's work. An increment is a
+single INSERT ... ON CONFLICT DO UPDATE ... RETURNING, atomic on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app, request
+from limits.errors import ConfigurationError
+from limits.storage import Storage
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from planner.accounts.models import RateLimitCounter
+from planner.accounts.users import normalize_email
+from planner.extensions import db, limiter
+from planner.models import utcnow
+
+COUNTERS = RateLimitCounter.__table__
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the `rate_limit_counters` table of the app's database."""
+
+    STORAGE_SCHEME = ["planner-db"]
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    @staticmethod
+    def _engine() -> Engine:
+        # The engine of the app handling the request: Flask-SQLAlchemy binds one per app.
+        return db.engine
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        engine = self._engine()
+        insert = _INSERTS.get(engine.dialect.name)
+        if insert is None:
+            raise ConfigurationError(f"planner-db:// rate limits need SQLite or PostgreSQL, not {engine.dialect.name}")
+        now = utcnow()
+        stmt = insert(COUNTERS).values(key=key, count=amount, expires_at=now + timedelta(seconds=expiry))
+        ended = COUNTERS.c.expires_at <= now
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[COUNTERS.c.key],
+            set_={
+                # A window that has ended starts again with this attempt.
+                "count": case((ended, stmt.excluded.count), else_=COUNTERS.c.count + stmt.excluded.count),
+                "expires_at": case((ended, stmt.excluded.expires_at), else_=COUNTERS.c.expires_at),
+            },
+        ).returning(COUNTERS.c.count)
+        with engine.begin() as conn:
+            count = conn.execute(stmt).scalar_one()
+            # Tidy up as we go: windows that ended long ago are only clutter.
+            conn.execute(delete(COUNTERS).where(COUNTERS.c.expires_at < now - timedelta(days=1)))
+        return int(count)
+
+    def _live(self, key: str) -> tuple[int, datetime] | None:
+        with self._engine().connect() as conn:
+            row = conn.execute(
+                select(COUNTERS.c.count, COUNTERS.c.expires_at).where(
+                    COUNTERS.c.key == key, COUNTERS.c.expires_at > utcnow()
+                )
+            ).first()
+        return (int(row[0]), row[1]) if row else None
+
+    def get(self, key: str) -> int:
+        live = self._live(key)
+        return live[0] if live else 0
+
+    def get_expiry(self, key: str) -> float:
+        live = self._live(key)
+        expires = live[1] if live else utcnow()
+        return expires.replace(tzinfo=UTC).timestamp()
+
+    def check(self) -> bool:
+        try:
+            with self._engine().connect() as conn:
+                conn.execute(select(func.count()).select_from(COUNTERS))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self._engine().begin() as conn:
+            return conn.execute(delete(COUNTERS)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self._engine().begin() as conn:
+            conn.execute(delete(COUNTERS).where(COUNTERS.c.key == key))
+
+
+# ---------------------------------------------------------------- the limits on attempts
+
+
+def _account_key() -> str:
+    """The account an attempt is about, from the form's e-mail field. Hashed: the counters
+    table need not hold anyone's address, and a long address still fits the key column."""
+    email = normalize_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _address_key() -> str:
+    # Behind a proxy, ProxyFix (BEHIND_PROXY) has already put the visitor's address here.
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def limit_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limit POSTs to `view` per account (LOGIN_LIMIT_PER_ACCOUNT) and per address
+    (LOGIN_LIMIT_PER_ADDRESS). Every attempt counts, successful or not, so the count is
+    exact even when many arrive at once. Over a limit, the answer is 429 (see errors)."""
+    per_address = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, methods=["POST"]
+    )
+    per_account = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"]
+    )
+    return per_address(per_account(view))

@@ -1,0 +1,118 @@
+"""Log in, log out, sign up, change a password, and reset a forgotten one.
+
+Log-in, sign-up and reset requests are rate-limited per account and per address
+(`ratelimit.limit_attempts`). Every form posts, then redirects (POST-redirect-GET); a form
+that fails is shown again with its errors and status 422.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from planner.accounts import users
+from planner.accounts.auth import safe_next, sign_in, sign_out
+from planner.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm, SignupForm
+from planner.accounts.mail import send_password_reset
+from planner.accounts.ratelimit import limit_attempts
+
+bp = Blueprint("accounts", __name__)
+
+
+def _next_url() -> str | None:
+    return safe_next(request.args.get("next"))
+
+
+def _home() -> str:
+    return url_for("plans.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_attempts
+def login():
+    next_url = _next_url()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or _home())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            sign_in(user, keep=form.keep.data)
+            return redirect(next_url or _home())
+        form.password.errors.append("That e-mail address and password do not match an account.")
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    flash("You are logged out.", "success")
+    return redirect(_home())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limit_attempts
+def signup():
+    next_url = _next_url()
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(form.email.data, form.name.data, form.password.data)
+        except users.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            sign_in(user)
+            flash(f"Welcome to Planner, {user.name}.", "success")
+            return redirect(next_url or _home())
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/signup.html", form=form, next_url=next_url), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user, form.current.data, form.password.data)
+        except users.AccountError as exc:
+            form.current.errors.append(str(exc))
+        else:
+            # The new password ends every other session; this one starts afresh.
+            sign_in(current_user._get_current_object(), keep=session.permanent)
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("accounts.account"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/account.html", form=form), status
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limit_attempts
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = users.find_by_email(form.email.data)
+        if user is not None:
+            send_password_reset(user, users.reset_url(user))
+        # The same answer whether or not the address has an account.
+        flash("If an account uses that address, a link to reset its password is on its way.", "success")
+        return redirect(url_for("accounts.reset_request", sent=1))
+    status = 422 if request.method == "POST" else 200
+    mail = bool(current_app.config.get("MAIL_SERVER"))
+    return render_template("accounts/reset_request.html", form=form, mail=mail, sent="sent" in request.args), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = users.user_for_reset_token(token)
+    if user is None:
+        return render_template("accounts/reset_password.html", form=None), 404
+    form = ResetForm()
+    if form.validate_on_submit():
+        users.set_password(user, form.password.data)
+        sign_in(user)
+        flash("Your new password is set, and you are logged in.", "success")
+        return redirect(_home())
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/reset_password.html", form=form), status

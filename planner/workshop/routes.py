@@ -1,0 +1,439 @@
+"""The workshop's pages and actions: joining, the three views, the live channel, exports.
+
+Every action is a small POST form (the page's script sends the same form with fetch and the
+CSRF token in a header, and gets JSON back); without the script it posts, redirects, and the
+page shows the result. Each view checks who is asking (`access`), parses the form and calls
+one function in `operations`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from planner.domain import STEP_BY_SLUG, STEPS
+from planner.extensions import db, limiter
+from planner.models import utcnow
+from planner.plans.access import plan_or_404
+from planner.workshop import access, export, live, rules, state
+from planner.workshop import operations as ops
+from planner.workshop.forms import CodeForm, JoinForm, StartForm
+from planner.workshop.models import Participant, WorkshopSession
+from planner.workshop.rules import WorkshopError
+
+bp = Blueprint("workshop", __name__)
+
+# Joining by code is what a code-guesser would hammer; a room of 40 behind one Wi-Fi address
+# joining within a minute must still get in. Only failed lookups count against the first limit.
+CODE_LOOKUP_LIMIT = "20 per minute; 100 per hour"
+JOIN_LIMIT = "60 per minute; 600 per hour"
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _int(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise WorkshopError(f"{name} must be a whole number.") from None
+
+
+def _flag(name: str) -> bool:
+    return request.form.get(name) in ("1", "on", "true", "yes")
+
+
+def _answer(ws: WorkshopSession, error: WorkshopError | None, back: str) -> Any:
+    """The reply to an action: JSON for the page's script, else flash and back to the page."""
+    if _wants_json():
+        if error:
+            return jsonify(error=str(error)), 422
+        return jsonify(ok=True, revision=state.current_revision(ws.id))
+    if error:
+        flash(str(error), "error")
+    return redirect(url_for(back, code=ws.code))
+
+
+def facilitator_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
+    """A POST that changes the session, for the plan's facilitators only."""
+
+    def decorate(action: Callable[..., Any]) -> Any:
+        @wraps(action)
+        def view(code: str, **kwargs: Any) -> Any:
+            ws = access.session_or_404(code)
+            access.require(ws, "manage")
+            try:
+                action(ws, **kwargs)
+            except WorkshopError as error:
+                return _answer(ws, error, "workshop.console")
+            return _answer(ws, None, "workshop.console")
+
+        bp.post(rule)(view)
+        return view
+
+    return decorate
+
+
+def participant_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
+    """A POST made by someone who joined the session."""
+
+    def decorate(action: Callable[..., Any]) -> Any:
+        @wraps(action)
+        def view(code: str, **kwargs: Any) -> Any:
+            ws = access.session_or_404(code)
+            participant = access.current_participant(ws)
+            if participant is None:
+                abort(403)
+            try:
+                action(ws, participant, **kwargs)
+            except WorkshopError as error:
+                return _answer(ws, error, "workshop.participate")
+            return _answer(ws, None, "workshop.participate")
+
+        bp.post(rule)(view)
+        return view
+
+    return decorate
+
+
+# ---------------------------------------------------------------- a plan's sessions
+
+
+@bp.get("/plans/<int:plan_id>/workshops")
+def sessions(plan_id: int):
+    plan = plan_or_404(plan_id, need="view")
+    found = db.session.scalars(
+        db.select(WorkshopSession).where(WorkshopSession.plan_id == plan.id).order_by(WorkshopSession.id.desc())
+    ).all()
+    counts = state.idea_counts([ws.id for ws in found])
+    return render_template(
+        "workshop/sessions.html",
+        plan=plan,
+        sessions=found,
+        counts=counts,
+        form=StartForm(formdata=None),
+        can_run=access.allowed(plan.id, "manage"),
+    )
+
+
+@bp.post("/plans/<int:plan_id>/workshops")
+def start(plan_id: int):
+    plan = plan_or_404(plan_id, need="manage")
+    form = StartForm()
+    if not form.validate():
+        abort(400)
+    ws = ops.start_session(plan, current_user, form.step.data)
+    return redirect(url_for("workshop.console", code=ws.code))
+
+
+# ---------------------------------------------------------------- joining
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(CODE_LOOKUP_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code != 303)
+def join_code():
+    """Type the code from the screen."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = rules.normalize_code(form.code.data)
+        ws = db.session.scalar(db.select(WorkshopSession).where(WorkshopSession.code == code)) if code else None
+        if ws is not None and rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
+            return redirect(url_for("workshop.join", code=ws.code), 303)
+        form.code.errors.append("No workshop is running with that code. Check it on the big screen.")
+        return render_template("workshop/join_code.html", form=form), 404
+    return render_template("workshop/join_code.html", form=form)
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(JOIN_LIMIT, methods=["POST"])
+def join(code: str):
+    ws = access.session_or_404(code)
+    if not rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
+        return render_template("workshop/ended.html", ws=ws), 410
+    if access.current_participant(ws) is not None:
+        return redirect(url_for("workshop.participate", code=ws.code))
+    member = current_user if current_user.is_authenticated else None
+    form = JoinForm()
+    if request.method == "POST" and (member is not None or form.validate()):
+        try:
+            participant = ops.join(ws, form.name.data, member)
+        except WorkshopError as error:
+            form.name.errors.append(str(error))
+        else:
+            response = redirect(url_for("workshop.participate", code=ws.code), 303)
+            return access.remember_participant(response, ws, participant)
+    status = 422 if form.errors else 200
+    return render_template("workshop/join.html", ws=ws, form=form, member=member), status
+
+
+# ---------------------------------------------------------------- the three views
+
+
+def _page(ws: WorkshopSession, template: str, view: str, **extra: Any) -> str:
+    # Which state the page's script asks for: a participant's is the default.
+    live_args = {} if view == "participant" else {"as": view}
+    if extra.get("key"):
+        live_args["key"] = extra["key"]
+    return render_template(
+        template,
+        live_args=live_args,
+        ws=ws,
+        view=view,
+        steps=STEPS,
+        step=STEP_BY_SLUG[ws.step],
+        code_spaced=rules.spaced(ws.code),
+        join_url=url_for("workshop.join", code=ws.code, _external=True),
+        join_short=request.host + url_for("workshop.join_code"),
+        **extra,
+    )
+
+
+@bp.get("/workshop/<code>")
+def participate(code: str):
+    ws = access.session_or_404(code)
+    participant = access.current_participant(ws)
+    if participant is None:
+        return redirect(url_for("workshop.join", code=ws.code))
+    return _page(ws, "workshop/participant.html", "participant", participant=participant)
+
+
+@bp.get("/workshop/<code>/console")
+def console(code: str):
+    ws = access.session_or_404(code)
+    return _page(
+        ws,
+        "workshop/console.html",
+        "facilitator",
+        plan=plan_or_404(ws.plan_id, need="manage"),
+        projector_url=url_for("workshop.projector", code=ws.code, key=access.projector_key(ws), _external=True),
+    )
+
+
+@bp.get("/workshop/<code>/projector")
+def projector(code: str):
+    ws = access.session_or_404(code)
+    if not access.projector_allowed(ws):
+        access.require(ws, "view")
+    return _page(ws, "workshop/projector.html", "projector", key=request.args.get("key", ""))
+
+
+# ---------------------------------------------------------------- the live channel
+
+
+def _viewer(ws: WorkshopSession) -> tuple[str, int | None]:
+    """Which state the request may see: (audience, participant id)."""
+    wanted = request.args.get("as", "participant")
+    if wanted == "facilitator":
+        access.require(ws, "manage")
+        return "facilitator", None
+    if wanted == "projector":
+        if not access.projector_allowed(ws):
+            abort(403)
+        return "room", None
+    participant = access.current_participant(ws)
+    if participant is None:
+        abort(403)
+    return "room", participant.id
+
+
+def _since() -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("since") or "0"
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return 0
+
+
+@bp.get("/workshop/<code>/state")
+def current_state(code: str):
+    """The whole state as JSON; 204 if it has not moved past `since`."""
+    ws = access.session_or_404(code)
+    audience, participant_id = _viewer(ws)
+    if "since" in request.args and ws.revision <= _since():
+        return Response(status=204, headers={"Cache-Control": "no-store"})
+    body = state.payload(ws, audience, participant_id)
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/workshop/<code>/events")
+def events(code: str):
+    ws = access.session_or_404(code)
+    audience, participant_id = _viewer(ws)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stream = live.event_stream(app, ws.id, ws.code, audience, participant_id, _since())
+    db.session.remove()  # the stream opens its own sessions; don't hold a connection meanwhile
+    return Response(
+        stream,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@bp.get("/workshop/<code>/qr.svg")
+def qr(code: str):
+    ws = access.session_or_404(code)
+    url = url_for("workshop.join", code=ws.code, _external=True)
+    out = io.BytesIO()
+    # A standalone SVG document (with its namespace, as an <img> needs) that scales to its box.
+    segno.make(url, error="m").save(out, kind="svg", border=2, dark="#000", light="#fff", omitsize=True, xmldecl=False)
+    response = make_response(out.getvalue())
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _export(code: str, kind: str) -> Response:
+    ws = access.session_or_404(code)
+    access.require(ws, "view")
+    snap = state.snapshot(ws)
+    if kind == "csv":
+        body, mimetype, suffix = export.to_csv(snap), "text/csv", "csv"
+    else:
+        body, mimetype, suffix = export.to_markdown(snap), "text/markdown", "md"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="workshop-{ws.code}.{suffix}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/workshop/<code>/export.csv")
+def export_csv(code: str):
+    return _export(code, "csv")
+
+
+@bp.get("/workshop/<code>/export.md")
+def export_markdown(code: str):
+    return _export(code, "markdown")
+
+
+# ---------------------------------------------------------------- participants' actions
+
+
+@participant_action("/workshop/<code>/ideas")
+def add_idea(ws: WorkshopSession, participant: Participant) -> None:
+    ops.add_idea(ws, participant, request.form.get("step") or ws.step, request.form.get("text"))
+
+
+@participant_action("/workshop/<code>/dots")
+def place_dot(ws: WorkshopSession, participant: Participant) -> None:
+    delta = 1 if request.form.get("change") == "add" else -1
+    ops.place_dot(ws, participant, _int("idea"), delta)
+
+
+# ---------------------------------------------------------------- the facilitator's actions
+
+
+@facilitator_action("/workshop/<code>/room/step")
+def move_room(ws: WorkshopSession) -> None:
+    ops.move_room(ws, request.form.get("step", ""))
+
+
+@facilitator_action("/workshop/<code>/room/roam")
+def set_roam(ws: WorkshopSession) -> None:
+    ops.set_roam(ws, _flag("roam"))
+
+
+@facilitator_action("/workshop/<code>/steps/<slug>/settings")
+def configure_step(ws: WorkshopSession, slug: str) -> None:
+    ops.configure_step(ws, slug, anonymous=_flag("anonymous"), private=_flag("private"))
+
+
+@facilitator_action("/workshop/<code>/steps/<slug>/reveal")
+def reveal(ws: WorkshopSession, slug: str) -> None:
+    ops.reveal(ws, slug)
+
+
+@facilitator_action("/workshop/<code>/steps/<slug>/voting")
+def voting(ws: WorkshopSession, slug: str) -> None:
+    if request.form.get("action") == "close":
+        ops.close_voting(ws, slug)
+    else:
+        ops.open_voting(ws, slug, _int("dots"), _int("per_idea"))
+
+
+@facilitator_action("/workshop/<code>/timer")
+def timer(ws: WorkshopSession) -> None:
+    match request.form.get("action"):
+        case "add":
+            ops.add_minute(ws)
+        case "stop":
+            ops.stop_timer(ws)
+        case _:
+            ops.start_timer(ws, _int("minutes"))
+
+
+@facilitator_action("/workshop/<code>/cards")
+def write_card(ws: WorkshopSession) -> None:
+    """A card typed by the facilitator for someone without a device."""
+    ops.add_idea(
+        ws, None, request.form.get("step") or ws.step, request.form.get("text"), written_for=request.form.get("for")
+    )
+
+
+@facilitator_action("/workshop/<code>/ideas/<int:number>/edit")
+def edit_idea(ws: WorkshopSession, number: int) -> None:
+    ops.edit_idea(ws, number, request.form.get("text"), request.form.get("step"))
+
+
+@facilitator_action("/workshop/<code>/ideas/<int:number>/hide")
+def hide_idea(ws: WorkshopSession, number: int) -> None:
+    ops.hide_idea(ws, number, hidden=request.form.get("hidden", "1") != "0")
+
+
+@facilitator_action("/workshop/<code>/ideas/<int:number>/group")
+def group_idea(ws: WorkshopSession, number: int) -> None:
+    raw = request.form.get("group", "")
+    ops.set_group(ws, number, int(raw) if raw.isdigit() else None)
+
+
+@facilitator_action("/workshop/<code>/groups")
+def add_group(ws: WorkshopSession) -> None:
+    ops.add_group(ws, request.form.get("step") or ws.step, request.form.get("label"))
+
+
+@facilitator_action("/workshop/<code>/groups/<int:group_id>/delete")
+def delete_group(ws: WorkshopSession, group_id: int) -> None:
+    ops.delete_group(ws, group_id)
+
+
+@facilitator_action("/workshop/<code>/end")
+def end(ws: WorkshopSession) -> None:
+    ops.end_session(ws)
+
+
+@bp.post("/workshop/<code>/ideas/<int:number>/promote")
+def promote(code: str, number: int):
+    """Make a card a plan item, then open the item's edit form in the wizard."""
+    ws = access.session_or_404(code)
+    access.require(ws, "manage")
+    try:
+        entity, key = ops.promote(ws, number, request.form.get("entity", ""), current_user)
+    except WorkshopError as error:
+        return _answer(ws, error, "workshop.console")
+    edit_url = url_for("wizard.edit_item", plan_id=ws.plan_id, entity_name=entity, key=key)
+    if _wants_json():
+        return jsonify(ok=True, edit_url=edit_url)
+    flash(f"Idea #{number} is now in the plan. Edit it here; the workshop goes on in the other tab.", "success")
+    return redirect(edit_url)

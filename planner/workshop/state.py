@@ -1,0 +1,225 @@
+"""The session's state as JSON, as each kind of screen sees it.
+
+A state is built from a `Snapshot` read with a fixed number of queries. Each process keeps the
+latest snapshot of each session, and its room and facilitator JSON, keyed by the session's
+revision: when 150 phones ask for revision 812, the database is read once and the JSON
+written once. This is only a cache of what the database holds, so a second process simply
+builds its own. What differs per person (their own cards and dots) is small and added per request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from planner.domain import STEPS
+from planner.extensions import db
+from planner.models import Plan, utcnow
+from planner.workshop import rules
+from planner.workshop.models import Idea, IdeaGroup, Participant, Vote, WorkshopSession, WorkshopStep
+
+AUDIENCES = ("room", "facilitator")
+_CACHE_SIZE = 16
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def load_snapshot(ws: WorkshopSession) -> rules.Snapshot:
+    plan_title = db.session.scalar(select(Plan.title).where(Plan.id == ws.plan_id))
+    steps = {
+        s.step: {
+            "anonymous": s.anonymous,
+            "private": s.private,
+            "revealed": s.revealed,
+            "voting": s.voting,
+            "dots": s.dots,
+            "per_idea": s.per_idea,
+        }
+        for s in db.session.scalars(select(WorkshopStep).where(WorkshopStep.session_id == ws.id))
+    }
+    # Keep the wizard's order, whatever order the rows came in.
+    steps = {s.slug: steps[s.slug] for s in STEPS if s.slug in steps}
+    participants = dict(
+        db.session.execute(
+            select(Participant.id, Participant.name).where(Participant.session_id == ws.id).order_by(Participant.id)
+        ).all()
+    )
+    groups = [
+        {"id": g.id, "step": g.step, "label": g.label}
+        for g in db.session.scalars(select(IdeaGroup).where(IdeaGroup.session_id == ws.id).order_by(IdeaGroup.id))
+    ]
+    # Plain rows, not ORM objects: a big room's hundreds of cards are read many times a minute.
+    idea_columns = (
+        Idea.id,
+        Idea.number,
+        Idea.step,
+        Idea.text,
+        Idea.participant_id,
+        Idea.written_for,
+        Idea.hidden,
+        Idea.group_id,
+        Idea.promoted_entity,
+        Idea.promoted_key,
+    )
+    ideas = [
+        dict(row._mapping)
+        for row in db.session.execute(select(*idea_columns).where(Idea.session_id == ws.id).order_by(Idea.number))
+    ]
+    votes: dict[int, dict[int, int]] = {}
+    for idea_id, participant_id, dots in db.session.execute(
+        select(Vote.idea_id, Vote.participant_id, Vote.dots)
+        .join(Idea, Idea.id == Vote.idea_id)
+        .where(Idea.session_id == ws.id, Vote.dots > 0)
+    ):
+        votes.setdefault(idea_id, {})[participant_id] = dots
+    session = {
+        "code": ws.code,
+        "code_spaced": rules.spaced(ws.code),
+        "plan": {"id": ws.plan_id, "title": plan_title},
+        "revision": ws.revision,
+        "step": ws.step,
+        "roam": ws.roam,
+        "ended": ws.ended_at is not None,
+        "timer": {"ends_at": epoch_ms(ws.timer_ends_at), "seconds": ws.timer_seconds},
+    }
+    return rules.Snapshot(session, steps, participants, groups, ideas, votes)
+
+
+class _Entry:
+    def __init__(self, revision: int, snap: rules.Snapshot) -> None:
+        self.revision = revision
+        self.snap = snap
+        self.json: dict[str, str] = {}
+        self.personal: dict[int, str] | None = None  # each participant's own part, as JSON
+        self.lock = threading.Lock()
+
+
+# Keyed by id and code: a deleted session's id can come back (SQLite reuses the highest), its
+# random code cannot.
+_cache: OrderedDict[tuple[int, str], _Entry] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+_building: dict[tuple[int, str], threading.Lock] = {}
+
+
+def _cached(key: tuple[int, str], revision: int) -> _Entry | None:
+    """The cached state of a session at `revision` or newer (a build may have read a newer one)."""
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None and entry.revision >= revision:
+            _cache.move_to_end(key)
+            return entry
+    return None
+
+
+def _store(key: tuple[int, str], entry: _Entry) -> _Entry:
+    with _cache_lock:
+        current = _cache.get(key)
+        if current is not None and current.revision > entry.revision:
+            return current
+        _cache[key] = entry
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            old, _ = _cache.popitem(last=False)
+            _building.pop(old, None)
+    return entry
+
+
+def _entry(ws: WorkshopSession) -> _Entry:
+    """The state at `ws.revision` or newer, for a request, which already holds a database
+    connection: on a miss it reads the state itself rather than wait for anyone."""
+    key = (ws.id, ws.code)
+    entry = _cached(key, ws.revision)
+    if entry is not None:
+        return entry
+    return _store(key, _Entry(ws.revision, load_snapshot(ws)))
+
+
+def snapshot(ws: WorkshopSession) -> rules.Snapshot:
+    return _entry(ws).snap
+
+
+def payload(ws: WorkshopSession, audience: str, participant_id: int | None = None) -> str:
+    """The state for one screen, as JSON text: the shared part comes from the cache."""
+    return _payload_from(_entry(ws), audience, participant_id)
+
+
+def _payload_from(entry: _Entry, audience: str, participant_id: int | None) -> str:
+    shared = entry.json.get(audience)
+    if shared is None:
+        with entry.lock:
+            shared = entry.json.get(audience)
+            if shared is None:
+                view = rules.facilitator_view(entry.snap) if audience == "facilitator" else rules.room_view(entry.snap)
+                shared = entry.json[audience] = json.dumps(view, separators=(",", ":"))
+    me = "null"
+    if participant_id is not None:
+        if entry.personal is None:
+            with entry.lock:
+                if entry.personal is None:
+                    entry.personal = {
+                        pid: json.dumps(view, separators=(",", ":"))
+                        for pid, view in rules.personal_views(entry.snap).items()
+                    }
+        me = entry.personal.get(participant_id) or json.dumps(rules.personal_view(entry.snap, participant_id))
+    return f'{{"server_now":{epoch_ms(utcnow())},"revision":{entry.revision},"view":{shared},"me":{me}}}'
+
+
+def stream_payload(
+    app: Any, session_id: int, code: str, revision: int, audience: str, participant_id: int | None
+) -> tuple[str, int, bool] | None:
+    """For a live stream, outside any request: (state JSON, its revision, whether the session
+    has ended), or None if the session is gone.
+
+    When a revision moves, every open stream in this process wants it at once. One of them reads
+    it, the others wait for that and share it, holding no database connection while they wait:
+    a stream holds none except while it reads, so the pool stays free for the requests that write."""
+    key = (session_id, code)
+    entry = _cached(key, revision)
+    if entry is None:
+        with _cache_lock:
+            building = _building.setdefault(key, threading.Lock())
+        with building:
+            entry = _cached(key, revision)
+            if entry is None:
+                with app.app_context():
+                    ws = db.session.get(WorkshopSession, session_id)
+                    if ws is None:
+                        return None
+                    entry = _store(key, _Entry(ws.revision, load_snapshot(ws)))
+                    db.session.remove()
+    return _payload_from(entry, audience, participant_id), entry.revision, entry.snap.session["ended"]
+
+
+def current_revision(session_id: int) -> int | None:
+    return db.session.scalar(select(WorkshopSession.revision).where(WorkshopSession.id == session_id))
+
+
+def revisions(session_ids: list[int]) -> dict[int, int]:
+    """The revisions of several sessions in one query: what the live channel polls."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(WorkshopSession.id, WorkshopSession.revision).where(WorkshopSession.id.in_(session_ids))
+    )
+    return dict(rows.all())
+
+
+def idea_counts(session_ids: list[int]) -> dict[int, int]:
+    """How many cards each session has, for a list of sessions, in one query."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(Idea.session_id, func.count()).where(Idea.session_id.in_(session_ids)).group_by(Idea.session_id)
+    )
+    return dict(rows.all())

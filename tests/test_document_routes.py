@@ -1,0 +1,210 @@
+"""Downloading the plan document: PDF, Markdown and Word, each an attachment named after the plan.
+
+The review page links to these URLs, so they are part of the design: /plans/<id>/document,
+/document.pdf, /document.md and /document.docx.  Markdown and Word carry the coach's report.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from docx import Document as open_docx
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from werkzeug.http import parse_options_header
+
+from planner.coach import coach_report
+from planner.documents import render, routes
+from planner.documents.fetcher import AssetFetcher
+from planner.documents.markdown import render_markdown
+from planner.documents.render import stop_render_process, use_render_process
+from planner.documents.word import DOCX_MIMETYPE, render_docx
+from planner.plans import store
+
+DOWNLOADS = {
+    "pdf": "application/pdf",
+    "md": "text/markdown; charset=utf-8",
+    "docx": DOCX_MIMETYPE,
+}
+
+
+@pytest.fixture
+def new_plan(ctx: Flask, owner: Any, add_member: Any) -> Any:
+    """Store a plan that `client`'s person may read."""
+
+    def make(title: str) -> Any:
+        plan = store.create_plan(title)
+        add_member(plan, owner)
+        return plan
+
+    return make
+
+
+def docx_text(data: bytes) -> str:
+    document = open_docx(io.BytesIO(data))
+    cells = (cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "path"),
+    [
+        ("documents.document", "/plans/7/document"),
+        ("documents.pdf", "/plans/7/document.pdf"),
+        ("documents.markdown", "/plans/7/document.md"),
+        ("documents.word", "/plans/7/document.docx"),
+        ("interchange.export_json", "/plans/7/export.json"),
+    ],
+)
+def test_the_review_page_can_link_to_every_format(app: Flask, endpoint: str, path: str) -> None:
+    with app.test_request_context():
+        assert url_for(endpoint, plan_id=7) == path
+
+
+@pytest.mark.parametrize(("extension", "mimetype"), DOWNLOADS.items())
+def test_each_format_is_a_private_download_named_after_the_plan(
+    client: FlaskClient, new_plan: Any, extension: str, mimetype: str
+) -> None:
+    plan = new_plan("Café plan: 2027")
+    response = client.get(f"/plans/{plan.id}/document.{extension}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == mimetype
+    disposition, options = parse_options_header(response.headers["Content-Disposition"])
+    assert disposition == "attachment"
+    assert options == {"filename": f"cafe-plan-2027.{extension}"}
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert int(response.headers["Content-Length"]) == len(response.data) > 0
+    assert response.headers["ETag"]
+
+
+def test_the_markdown_holds_the_plan_and_the_coachs_report(client: FlaskClient, example_plan: Any) -> None:
+    doc = store.load_doc(example_plan)
+    text = client.get(f"/plans/{example_plan.id}/document.md").get_data(as_text=True)
+    assert doc["title"] in text
+    assert doc["organization"] in text
+    assert text == render_markdown(doc, coach=coach_report(doc), today=date.today())
+
+
+def test_the_word_file_opens_and_holds_the_plan_and_the_coachs_report(client: FlaskClient, example_plan: Any) -> None:
+    doc = store.load_doc(example_plan)
+    data = client.get(f"/plans/{example_plan.id}/document.docx").data
+    document = open_docx(io.BytesIO(data))
+    assert document.core_properties.title == doc["title"]
+    text = docx_text(data)
+    assert doc["title"] in text
+    assert doc["organization"] in text
+    assert text == docx_text(render_docx(doc, coach=coach_report(doc), today=date.today()))
+
+
+@pytest.mark.parametrize("extension", ["md", "docx"])
+def test_the_coach_reads_the_plan_being_downloaded(
+    client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch, extension: str
+) -> None:
+    plan = new_plan("Coached plan")
+    read: list[str] = []
+    real = routes.coach_report
+
+    def spy(doc: dict[str, Any]) -> Any:
+        read.append(doc["title"])
+        return real(doc)
+
+    monkeypatch.setattr(routes, "coach_report", spy)
+    assert client.get(f"/plans/{plan.id}/document.{extension}").status_code == 200
+    assert read == ["Coached plan"]
+
+
+@pytest.mark.parametrize("extension", ["md", "docx"])
+def test_an_unchanged_text_download_is_not_made_again(
+    client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch, extension: str
+) -> None:
+    plan = new_plan("Plan")
+    url = f"/plans/{plan.id}/document.{extension}"
+    etag = client.get(url).headers["ETag"]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(routes, "coach_report", lambda doc: pytest.fail("rendered again"))
+        again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+
+    store.update_plan_fields(plan, {"title": "Plan, renamed"})
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("suffix", ["", ".pdf", ".md", ".docx"])
+def test_an_unknown_plan_has_no_document(client: FlaskClient, suffix: str) -> None:
+    assert client.get(f"/plans/999/document{suffix}").status_code == 404
+
+
+def test_an_untitled_plan_downloads_as_plan(client: FlaskClient, new_plan: Any) -> None:
+    plan = new_plan("中文计划")
+    response = client.get(f"/plans/{plan.id}/document.md")
+    assert parse_options_header(response.headers["Content-Disposition"])[1] == {"filename": "plan.md"}
+
+
+# ------------------------------------------------------------ where the PDF is drawn
+
+
+def test_outside_tests_pdfs_are_drawn_in_a_render_process(app: Flask) -> None:
+    assert use_render_process(app) is False  # tests watch WeasyPrint in-process
+    production = Flask(__name__)
+    assert use_render_process(production) is True
+    production.config["PDF_RENDER_PROCESS"] = False
+    assert use_render_process(production) is False
+
+
+def test_the_render_process_draws_the_same_pdf_without_the_web_process_drawing(
+    app: Flask, client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = new_plan("Drawn elsewhere")
+    url = f"/plans/{plan.id}/document.pdf"
+    in_process = client.get(url).data
+
+    drawn_here: list[str] = []
+    real_fetch = AssetFetcher.fetch
+
+    def spy(self: AssetFetcher, url: str, headers: Any = None) -> Any:
+        drawn_here.append(url)
+        return real_fetch(self, url, headers)
+
+    monkeypatch.setattr(AssetFetcher, "fetch", spy)
+    monkeypatch.setitem(app.config, "PDF_RENDER_PROCESS", True)
+    try:
+        elsewhere = client.get(url).data
+        again = client.get(url).data  # the same render process, already running
+    finally:
+        stop_render_process()
+    assert elsewhere == again == in_process
+    assert drawn_here == []
+
+
+def test_every_pdf_a_process_draws_uses_its_one_font_configuration(
+    client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Any] = []
+    real = render.FontConfiguration
+
+    def counted() -> Any:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(render, "FontConfiguration", counted)
+    monkeypatch.setattr(render, "_font_config", None)  # as in a newly started process
+    used: list[Any] = []
+    real_write = render.HTML.write_pdf
+
+    def write_pdf(self: Any, *args: Any, **kwargs: Any) -> Any:
+        used.append(kwargs["font_config"])
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(render.HTML, "write_pdf", write_pdf)
+    for title in ("First plan", "Second plan"):
+        assert client.get(f"/plans/{new_plan(title).id}/document.pdf").status_code == 200
+    assert len(made) == 1
+    assert used == [made[0], made[0]]

@@ -1,0 +1,268 @@
+"""Members of a plan: who created it, adding people, roles, the last facilitator, invitations."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from planner.accounts import membership
+from planner.accounts.membership import MembershipRefused
+from planner.accounts.models import Invitation, User
+from planner.extensions import db
+from planner.models import Plan, utcnow
+from tests.conftest import PASSWORD, Web
+
+
+def role(app: Flask, plan_id: int, user: User) -> str | None:
+    with app.app_context():
+        found = membership.role_of(plan_id, user.id)
+        db.session.remove()
+        return found
+
+
+def newest_plan_id(app: Flask) -> int:
+    with app.app_context():
+        plan_id = db.session.scalar(select(Plan.id).order_by(Plan.id.desc()))
+        db.session.remove()
+        return plan_id
+
+
+# ---------------------------------------------------------------- who owns a new plan
+
+
+def test_whoever_creates_a_plan_is_its_facilitator(app: Flask, web: Web, owner: User) -> None:
+    web.post("/plans", {"title": "Spring campaign"})
+    assert role(app, newest_plan_id(app), owner) == "facilitator"
+
+
+def test_whoever_imports_a_plan_is_its_facilitator(app: Flask, web: Web, owner: User, example_doc: dict) -> None:
+    from io import BytesIO
+
+    data = {"file": (BytesIO(json.dumps(example_doc).encode()), "plan.json")}
+    response = web.post("/plans/import", data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert role(app, newest_plan_id(app), owner) == "facilitator"
+
+
+def test_a_copy_belongs_to_whoever_made_it_alone(
+    app: Flask, example_plan: Any, owner: User, add_user: Any, add_member: Any, as_user: Any
+) -> None:
+    second = add_user("sol@example.org", "Sol Second")
+    add_member(example_plan, second, "facilitator")
+    as_user(second).post(f"/plans/{example_plan.id}/duplicate")
+    copy_id = newest_plan_id(app)
+    assert copy_id != example_plan.id
+    assert role(app, copy_id, second) == "facilitator"
+    assert role(app, copy_id, owner) is None
+
+
+# ---------------------------------------------------------------- the members page
+
+
+def test_every_member_sees_who_is_in_the_plan_but_only_facilitators_manage(
+    web: Web, example_plan: Any, editor: User, viewer: User, as_user: Any
+) -> None:
+    url = f"/plans/{example_plan.id}/members"
+    page = web.get(url).get_data(as_text=True)
+    for person in ("Fay Facilitator", "Eddie Editor", "Vera Viewer"):
+        assert person in page
+    assert "Invite with a link" in page and "Add someone who has an account" in page
+
+    seen_by_viewer = as_user(viewer).get(url).get_data(as_text=True)
+    assert "Eddie Editor" in seen_by_viewer and "Viewer" in seen_by_viewer
+    assert "Invite with a link" not in seen_by_viewer and "Remove" not in seen_by_viewer
+
+
+def test_add_an_existing_account_by_email(app: Flask, web: Web, example_plan: Any, add_user: Any) -> None:
+    newcomer = add_user("nia@example.org", "Nia Newcomer")
+    url = f"/plans/{example_plan.id}/members"
+    response = web.post(url, {"email": "NIA@example.org", "role": "editor"})
+    assert response.status_code == 302
+    assert role(app, example_plan.id, newcomer) == "editor"
+
+    again = web.post(url, {"email": "nia@example.org", "role": "viewer"})
+    assert again.status_code == 422
+    assert "already a member (editor)" in again.get_data(as_text=True)
+    assert role(app, example_plan.id, newcomer) == "editor"
+
+    unknown = web.post(url, {"email": "nobody@example.org", "role": "viewer"})
+    assert unknown.status_code == 422
+    assert "Send them an invitation link instead" in unknown.get_data(as_text=True)
+
+
+def test_change_a_role_and_remove_a_member(app: Flask, web: Web, example_plan: Any, editor: User, as_user: Any) -> None:
+    base = f"/plans/{example_plan.id}/members/{editor.id}"
+    assert web.post(f"{base}/role", {"role": "viewer"}).status_code == 302
+    assert role(app, example_plan.id, editor) == "viewer"
+    assert web.post(f"{base}/remove").status_code == 302
+    assert role(app, example_plan.id, editor) is None
+    assert as_user(editor).get(f"/plans/{example_plan.id}/steps/goals").status_code == 404
+
+
+def test_a_plan_always_keeps_a_facilitator(
+    app: Flask, web: Web, example_plan: Any, owner: User, add_user: Any, add_member: Any, as_user: Any
+) -> None:
+    base = f"/plans/{example_plan.id}/members/{owner.id}"
+    demoted = web.post(f"{base}/role", {"role": "editor"})
+    assert demoted.status_code == 302
+    assert "needs at least one facilitator" in web.get(demoted.location).get_data(as_text=True)
+    web.post(f"{base}/remove")
+    assert role(app, example_plan.id, owner) == "facilitator"
+
+    # With a second facilitator, the first may step down.
+    second = add_user("sol@example.org", "Sol Second")
+    add_member(example_plan, second, "facilitator")
+    assert web.post(f"{base}/role", {"role": "editor"}).status_code == 302
+    assert role(app, example_plan.id, owner) == "editor"
+    # ...and now the second is the last one.
+    as_user(second).post(f"/plans/{example_plan.id}/members/{second.id}/remove")
+    assert role(app, example_plan.id, second) == "facilitator"
+
+
+def test_the_last_facilitator_rule_as_a_plain_function(ctx: Flask, example_plan: Any, owner: User) -> None:
+    with pytest.raises(MembershipRefused, match="at least one facilitator"):
+        membership.set_role(example_plan, owner.id, "viewer")
+    with pytest.raises(MembershipRefused):
+        membership.remove_member(example_plan, owner.id)
+    assert membership.role_of(example_plan.id, owner.id) == "facilitator"
+
+
+def test_a_facilitator_may_leave_when_another_remains(
+    app: Flask, web: Web, example_plan: Any, owner: User, add_user: Any, add_member: Any
+) -> None:
+    add_member(example_plan, add_user("sol@example.org"), "facilitator")
+    response = web.post(f"/plans/{example_plan.id}/members/{owner.id}/remove")
+    assert response.status_code == 302 and response.location == "/"
+    assert web.get(f"/plans/{example_plan.id}/steps/goals").status_code == 404
+
+
+def test_a_403_page_says_what_the_role_allows_and_whom_to_ask(example_plan: Any, viewer: User, as_user: Any) -> None:
+    response = as_user(viewer).post(f"/plans/{example_plan.id}/items/goal/new", {"new-goal-statement": "x"})
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "You are a viewer" in page and "can read the plan and download it" in page
+    assert "ask Fay Facilitator" in page
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def make_link(web: Web, plan_id: int, role: str = "editor", days: str = "7") -> str:
+    response = web.post(f"/plans/{plan_id}/invitations", {"role": role, "days": days})
+    assert response.status_code == 302
+    page = web.get(response.location).get_data(as_text=True)
+    match = re.search(r'value="http://localhost(/invitations/[^"]+)"', page)
+    assert match, "the new link is shown on the members page"
+    # Shown once: only its hash is stored.
+    assert match.group(1) not in web.get(f"/plans/{plan_id}/members").get_data(as_text=True)
+    return match.group(1)
+
+
+def test_an_invitation_link_is_shown_once_and_stored_only_as_a_hash(app: Flask, web: Web, example_plan: Any) -> None:
+    link = make_link(web, example_plan.id)
+    token = link.rsplit("/", 1)[1]
+    with app.app_context():
+        stored = db.session.scalars(select(Invitation.token_hash)).all()
+        db.session.remove()
+    assert len(stored) == 1 and token not in stored[0]
+
+
+def test_a_stranger_signs_up_through_an_invitation_and_joins(
+    app: Flask, web: Web, anonymous: Web, example_plan: Any
+) -> None:
+    link = make_link(web, example_plan.id, "editor")
+    page = anonymous.get(link).get_data(as_text=True)
+    assert "Join “Eastside Tool Library" in page and "Fay Facilitator invites you" in page
+    signup = re.search(r'href="(/signup\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+
+    response = anonymous.post(
+        signup, {"name": "Jo Joiner", "email": "jo@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert response.status_code == 302 and response.location == link  # back to the invitation
+    anonymous._token = None
+    accepted = anonymous.post(link)
+    assert accepted.status_code == 302 and accepted.location.endswith(f"/plans/{example_plan.id}")
+    jo = db_user(app, "jo@example.org")
+    assert role(app, example_plan.id, jo) == "editor"
+
+
+def db_user(app: Flask, email: str) -> User:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        db.session.expunge(user)
+        db.session.remove()
+        return user
+
+
+def test_a_member_logs_in_through_an_invitation_and_comes_back(
+    app: Flask, web: Web, anonymous: Web, example_plan: Any, outsider: User
+) -> None:
+    link = make_link(web, example_plan.id, "viewer")
+    page = anonymous.get(link).get_data(as_text=True)
+    login = re.search(r'href="(/login\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+    response = anonymous.post(login, {"email": outsider.email, "password": PASSWORD})
+    assert response.location == link
+
+
+def test_accepting_never_lowers_a_role_but_may_raise_it(
+    app: Flask, web: Web, example_plan: Any, editor: User, as_user: Any
+) -> None:
+    viewer_link = make_link(web, example_plan.id, "viewer")
+    editor_web = as_user(editor)
+    assert "already editor" in editor_web.get(viewer_link).get_data(as_text=True)
+    editor_web.post(viewer_link)
+    assert role(app, example_plan.id, editor) == "editor"
+
+    facilitator_link = make_link(web, example_plan.id, "facilitator")
+    editor_web.post(facilitator_link)
+    assert role(app, example_plan.id, editor) == "facilitator"
+
+
+def test_accepting_needs_an_account(anonymous: Web, web: Web, example_plan: Any) -> None:
+    link = make_link(web, example_plan.id)
+    response = anonymous.post(link)
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_a_revoked_or_expired_invitation_no_longer_works(
+    app: Flask, web: Web, example_plan: Any, outsider: User, as_user: Any
+) -> None:
+    revoked = make_link(web, example_plan.id)
+    expired = make_link(web, example_plan.id)
+    with app.app_context():
+        newest, older = db.session.scalars(select(Invitation).order_by(Invitation.id.desc())).all()
+        older_id = older.id
+        newest.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        db.session.remove()
+    assert web.post(f"/plans/{example_plan.id}/invitations/{older_id}/revoke").status_code == 302
+    page = web.get(f"/plans/{example_plan.id}/members").get_data(as_text=True)
+    assert "No invitation links work at the moment." in page
+
+    stranger = as_user(outsider)
+    for link in (revoked, expired):
+        response = stranger.get(link)
+        assert response.status_code == 404
+        assert "expired, was revoked" in response.get_data(as_text=True)
+        assert stranger.post(link).status_code == 404
+    assert role(app, example_plan.id, outsider) is None
+    assert stranger.get("/invitations/made-up-token").status_code == 404
+
+
+def test_a_viewer_reads_a_step_without_forms_an_editor_gets_them(
+    example_plan: Any, viewer: User, editor: User, as_user: Any
+) -> None:
+    url = f"/plans/{example_plan.id}/steps/starting-point"
+    read_only = as_user(viewer).get(url).get_data(as_text=True)
+    assert "you can read it and download it" in read_only
+    assert "<form" not in read_only.split("<main", 1)[1].replace('action="/logout"', "")
+    assert "Eastside Tool Library" in read_only  # the answers, as text
+    writable = as_user(editor).get(url).get_data(as_text=True)
+    assert "you can read it and download it" not in writable
+    assert 'action="/plans/' in writable and ">Save</button>" in writable
