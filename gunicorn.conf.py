@@ -22,8 +22,9 @@ worker_class = "gthread"
 # (people + screens) / workers + 10. 32 suits a room of 40 on two workers; the 150-person load
 # test (bench/workshop_load.py, docs/workshop.md) runs 100.
 threads = int(os.environ.get("PLANNER_THREADS", "32"))
-# A request may take this long before its worker is restarted: a cold PDF of a very large plan
-# on a busy machine can approach the default of 30 seconds.
+# A worker whose main loop is silent this long is restarted. Threads and the render process keep
+# the loop running through a long PDF; the margin is for a sync worker (--worker-class sync),
+# which a cold PDF of a large plan on a busy machine would otherwise outlast.
 timeout = 120
 graceful_timeout = 30
 # Recycle workers now and then, so that memory fragmented by big renders is given back.

@@ -399,9 +399,10 @@ def memory_child(scenario: str, database_url: str, plan_id: int, workdir: str, s
         html = render_html(store.load_doc(store.get_plan(plan_id)), for_pdf=True)
         font_config()
     if scenario == "cached":
-        app.config["PDF_RENDER_PROCESS"] = False
-        with client.get(url) as response:  # fills the cache (this process's peak is reset below)
+        app.config["PDF_RENDER_PROCESS"] = True
+        with client.get(url) as response:  # fills the cache, drawn in the render process
             response.get_data()
+        stop_render_process()
     with client.get(f"/plans/{plan_id}/steps/{STEPS[1].slug}") as response:
         response.get_data()
     before = current_rss_kb()

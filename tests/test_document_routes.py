@@ -7,7 +7,11 @@ The review page links to these URLs, so they are part of the design: /plans/<id>
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -208,3 +212,48 @@ def test_every_pdf_a_process_draws_uses_its_one_font_configuration(
         assert client.get(f"/plans/{new_plan(title).id}/document.pdf").status_code == 200
     assert len(made) == 1
     assert used == [made[0], made[0]]
+
+
+KILLED_WORKER = """
+import multiprocessing, sys
+from config import TestConfig
+from planner import create_app
+from planner.documents.render import html_to_pdf
+
+app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+with app.app_context():
+    html_to_pdf("<p>A page</p>", separate_process=True)
+print(*[child.pid for child in multiprocessing.active_children()], flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\\nState:\\tZ" in status  # exited, waiting to be reaped
+
+
+def test_a_killed_web_process_takes_its_render_process_with_it() -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WORKER],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None and worker.stdin is not None
+    try:
+        (render_pid,) = map(int, worker.stdout.readline().split())
+        assert not _gone(render_pid)
+    finally:
+        worker.kill()  # as gunicorn kills a worker that stopped answering
+        worker.wait()
+        worker.stdin.close()
+        worker.stdout.close()
+    deadline = time.monotonic() + 10
+    while not _gone(render_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(render_pid)

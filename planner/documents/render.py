@@ -15,6 +15,7 @@ in a *render process*: one per app process, started on first use, that does noth
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import threading
@@ -171,11 +172,25 @@ def _render_process() -> ProcessPoolExecutor:
                 max_workers=1,
                 # "spawn" starts a fresh interpreter: forking a threaded web worker is unsafe.
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=font_config,  # scan the fonts while nobody waits
+                initializer=_start_render_process,
                 max_tasks_per_child=RENDERS_PER_PROCESS,
             )
             _render_pool_pid = os.getpid()
         return _render_pool
+
+
+def _start_render_process() -> None:
+    """Runs first in a new render process."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # A web worker that is killed (a timeout, out of memory) cannot stop its render process,
+        # and the pool's queues do not tell it either: watch for the parent's end, and follow it.
+        def follow_parent() -> None:
+            multiprocessing.connection.wait([parent.sentinel])
+            os._exit(0)
+
+        threading.Thread(target=follow_parent, name="follow-parent", daemon=True).start()
+    font_config()  # scan the fonts now, while nobody waits for a PDF
 
 
 def stop_render_process() -> None:
