@@ -8,9 +8,8 @@ serve a stale one, because a changed plan has a new key.
 
 The key (`document_key`) names everything that changes the PDF's bytes:
 
-* the plan's id, its `revision` (moved on by `store._touch` at every write to the plan or its
-  items) and its `updated_at` (written by the same call, so a lost update on the revision
-  counter between two concurrent writers still changes the key);
+* the plan's id, its `revision` (moved on in SQL by `store._touch` at every write to the plan
+  or its items) and its `updated_at` (set by the same call: a second witness of every write);
 * its `created_at`: SQLite may give a deleted plan's id to the next new plan, and the new
   plan must not be handed the old one's PDF;
 * the date printed on the cover (`today`), so tomorrow's download says tomorrow;

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from planner.accounts import membership
+from planner.documents.cache import pdf_cache
 from planner.history import conflicts
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
@@ -74,6 +75,9 @@ def delete(plan_id: int):
     if request.method == "POST":
         title = plan.title
         store.delete_plan(plan, actor=current_user)
+        # A deleted plan's cached PDF would never be served again: don't keep it on disk.
+        if (cache := pdf_cache()) is not None:
+            cache.forget(plan_id)
         flash(f"Deleted “{title}”.", "success")
         return redirect(url_for("plans.index"))
     doc = store.load_doc(plan)
