@@ -17,9 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-import re
 import threading
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -34,6 +32,9 @@ from weasyprint.text.fonts import FontConfiguration
 from planner.documents import content
 from planner.documents.content import build
 from planner.documents.fetcher import ASSET_BASE, AssetFetcher
+
+# File names come from the same slug as the JSON download's, so every format is named alike.
+from planner.interchange.transfer import slugify as slug
 
 STYLESHEET = "print.css"
 SCRIPT = "document.js"
@@ -200,13 +201,6 @@ def stop_render_process() -> None:
         pool, _render_pool, _render_pool_pid = _render_pool, None, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def slug(title: str, *, max_length: int = 60) -> str:
-    """An ASCII file name stem from a plan title ("Café plan 2026" -> "cafe-plan-2026")."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    stem = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return stem[:max_length].rstrip("-") or "plan"
 
 
 def document_filename(title: str | None, extension: str) -> str:
