@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The whole check, as `make test` runs it: ruff, pytest on SQLite, pytest on a throwaway
-# PostgreSQL cluster, then a summary. Every stage runs even when an earlier one fails, so one
-# run reports everything; the cluster is always stopped and deleted.
+# The whole check, as `make test` runs it: ruff, the dependency audit, then pytest on SQLite and
+# on a throwaway PostgreSQL cluster side by side, then a summary. Every stage runs even when an
+# earlier one fails, so one run reports everything; the cluster is always stopped and deleted.
 #
 # Extra arguments go to both pytest runs (`make test PYTEST_ARGS="-k wizard -x"`).
-# Exit code: the SQLite run's if it failed, else the PostgreSQL run's, else 1 if lint failed.
+# Exit code: the SQLite run's if it failed, else the PostgreSQL run's, else 1 if lint or the audit failed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +26,14 @@ verdict() {
 }
 
 cluster_started=0
+pg_pid=
 cleanup() {
+  if [[ -n "$pg_pid" ]]; then
+    pkill -TERM -P "$pg_pid" 2>/dev/null || true
+    kill "$pg_pid" 2>/dev/null || true
+    wait "$pg_pid" 2>/dev/null || true
+    pg_pid=
+  fi
   if ((cluster_started)); then
     bash scripts/pg-test-cluster.sh stop || true
     cluster_started=0
@@ -44,23 +51,46 @@ format_rc=$?
 lint_rc=$((check_rc || format_rc))
 record "lint (ruff)" "$( ((lint_rc)) && echo FAILED || echo passed)" $((SECONDS - t))
 
-banner "pytest on SQLite"
+banner "dependency audit (pip-audit, see scripts/audit.py)"
 t=$SECONDS
-env -u TEST_DATABASE_URL "$BIN/pytest" "$@"
-sqlite_rc=$?
-record "pytest, SQLite" "$(verdict $sqlite_rc)" $((SECONDS - t))
+"$BIN/python" scripts/audit.py
+audit_rc=$?
+record "dependency audit" "$(verdict $audit_rc)" $((SECONDS - t))
 
-banner "pytest on PostgreSQL (browser tests deselected: they ran on SQLite)"
+# The two pytest runs go side by side, one per core: the PostgreSQL run writes to a log that is
+# printed when both are done, the SQLite run (with the browser tests) prints as it goes.
+banner "pytest on SQLite (shown live) and on PostgreSQL (side by side; its log follows)"
+pg_log=$(mktemp /tmp/planner-pytest-pg.XXXXXX)
 t=$SECONDS
 if url=$(bash scripts/pg-test-cluster.sh start); then
   cluster_started=1
   echo "TEST_DATABASE_URL=$url"
-  TEST_DATABASE_URL="$url" "$BIN/pytest" -m "not browser" "$@"
-  pg_rc=$?
-  record "pytest, PostgreSQL" "$(verdict $pg_rc)" $((SECONDS - t))
+  (
+    started_pg=$SECONDS
+    TEST_DATABASE_URL="$url" "$BIN/pytest" -m "not browser" -p no:cacheprovider --basetemp "$pg_log.tmp" "$@" \
+      >"$pg_log" 2>&1
+    rc=$?
+    echo "$rc $((SECONDS - started_pg))" >"$pg_log.rc"
+  ) &
+  pg_pid=$!
+else
+  record "pytest, PostgreSQL" "FAILED (cluster did not start)" 0
+fi
+
+env -u TEST_DATABASE_URL "$BIN/pytest" "$@"
+sqlite_rc=$?
+record "pytest, SQLite" "$(verdict $sqlite_rc)" $((SECONDS - t))
+
+if [[ -n "$pg_pid" ]]; then
+  wait "$pg_pid"
+  banner "pytest on PostgreSQL (browser tests deselected: they ran on SQLite)"
+  cat "$pg_log"
+  read -r pg_rc pg_seconds <"$pg_log.rc" || { pg_rc=1; pg_seconds=0; }
+  record "pytest, PostgreSQL" "$(verdict "$pg_rc")" "$pg_seconds"
+  rm -rf "$pg_log" "$pg_log.rc" "$pg_log.tmp"
+  pg_pid=
 else
   pg_rc=1
-  record "pytest, PostgreSQL" "FAILED (cluster did not start)" $((SECONDS - t))
 fi
 cleanup
 
@@ -68,8 +98,10 @@ if ((sqlite_rc)); then
   rc=$sqlite_rc
 elif ((pg_rc)); then
   rc=$pg_rc
-else
+elif ((lint_rc)); then
   rc=$lint_rc
+else
+  rc=$audit_rc
 fi
 
 banner "summary"
