@@ -1,6 +1,7 @@
 """Configuration classes. Settings come from the environment; tests subclass `Config`."""
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,8 +26,33 @@ def _database_url() -> str:
     return url
 
 
+def instance_secret_key(path: Path = INSTANCE_DIR / "secret_key") -> str:
+    """The key kept in instance/secret_key, made on first use (mode 0600), for when SECRET_KEY
+    is not set: `make run` works with no setup, and sessions outlive a restart. Every process
+    on this machine reads the same file; several machines need SECRET_KEY instead."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside, then linked into place: a process that starts at the same moment reads
+    # either no file or the whole key, and only one key ever wins.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Empty: create_app uses instance_secret_key(). Production sets it (docs/deploy.md).
+    SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # The largest request the app reads: a JSON import or a long form.

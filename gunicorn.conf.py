@@ -32,3 +32,8 @@ max_requests = 2000
 max_requests_jitter = 200
 # Behind a reverse proxy, which keeps its own connections open.
 keepalive = 5
+# No access log from gunicorn: the app writes one line per request itself, with its request id
+# and the account (planner/ops.py), to stderr, which is gunicorn's error log. A second line
+# per request from `--access-logfile` would only repeat it.
+accesslog = None
+errorlog = "-"

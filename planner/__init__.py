@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from config import INSTANCE_DIR, Config
+from config import INSTANCE_DIR, Config, instance_secret_key
+from planner import sqlite  # its listeners set up every SQLite connection (_sqlite_pragmas)
 from planner.extensions import csrf, db, migrate
 
 
@@ -25,10 +24,15 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config or Config)
     app.config.update(overrides)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
+    from planner import ops
+
+    ops.init_app(app)  # first: request ids and the log line cover every other part
 
     # Importing the models registers their tables with the metadata.
     from planner import models  # noqa: F401
@@ -61,15 +65,5 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     accounts.init_app(app)
     security.init_app(app)
     register_error_pages(app)
+    sqlite.init_app(app)  # last: its after_request must run before Flask-Limiter's
     return app
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite enforces foreign keys only when asked, and waits rather than fails on a lock."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()

@@ -1,4 +1,4 @@
-"""The `flask plan ...` commands: list, import, export and load the example plan.
+"""The `flask plan ...` commands: list, import, export (one plan, or all as a backup) and load the example plan.
 
 Each command parses its arguments and calls one service function (`planner.plans.store`,
 `planner.interchange`), as a view would.  Errors go to stderr with a non-zero exit code, so
@@ -7,6 +7,7 @@ scripts can rely on them; output meant for scripts (a new plan's id) is the last
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -32,38 +33,92 @@ def list_command() -> None:
 
 
 @plan_cli.command("import")
-@click.argument("file", type=click.File("rb"))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("--owner", "owner_email", required=True, help="E-mail of the account that becomes its facilitator.")
-def import_command(file: Any, owner_email: str) -> None:
-    """Create a plan from a JSON plan document (FILE, or - for stdin), owned by --owner.
+def import_command(paths: tuple[Path, ...], owner_email: str) -> None:
+    """Create plans from JSON plan documents, owned by --owner.
 
-    Prints the new plan's id on the last line. Nothing is written if the document is refused.
+    PATHS are files, directories (every *.json in them, as `plan export --all` wrote them,
+    in the order of their plan ids) or - for standard input. Every document is checked before
+    any is stored: if one is refused, nothing is imported. Prints each new plan's id on the
+    line after its report, so with one file the id is the last line.
     """
     from planner.accounts import membership
     from planner.accounts.users import find_by_email
-    from planner.interchange import ImportRefused, import_document
-    from planner.interchange.transfer import max_import_bytes
+    from planner.extensions import db
+    from planner.interchange import import_data
 
     owner = find_by_email(owner_email)
     if owner is None:
         _fail(f"no account uses {owner_email!r}: create it first with `flask user create`")
+    files = _documents_in(paths)
+    if not files:
+        _fail("no .json files in " + ", ".join(str(p) for p in paths))
+    documents = [(name, _checked_document(name, raw)) for name, raw in files]
+    refused = [name for name, document in documents if document is None]
+    if refused:
+        if len(files) > 1:
+            click.echo(f"Nothing was imported: {len(refused)} of {len(files)} files refused.", err=True)
+        sys.exit(1)
+    for name, document in documents:
+        # Each plan is written in a transaction of its own, begun just now: one that began by
+        # reading before the checks could hold a snapshot that is stale by now (SQLite refuses
+        # to write from one, see planner/sqlite.py).
+        db.session.rollback()
+        plan = import_data(document, owner)
+        membership.own(plan, owner)
+        source = "" if len(files) == 1 else f" from {name}"
+        click.echo(f"Imported {plan.title!r}{source} as plan {plan.id}, with {owner.email} as its facilitator.")
+        click.echo(plan.id)
+
+
+def _documents_in(paths: tuple[Path, ...]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every file named, and of every *.json in every directory named."""
+    from planner.interchange.transfer import max_import_bytes
+
     limit = max_import_bytes()
-    # Read one byte past the limit, so an oversized file is refused without reading it all.
-    raw = file.read(limit + 1)
+    found: list[tuple[str, bytes]] = []
+    for path in paths:
+        if str(path) == "-":
+            # Read one byte past the limit, so an oversized input is refused without reading it all.
+            with click.open_file("-", "rb") as stdin:
+                found.append(("<stdin>", stdin.read(limit + 1)))
+            continue
+        members = sorted(path.glob("*.json"), key=_backup_order) if path.is_dir() else [path]
+        for member in members:
+            try:
+                with member.open("rb") as file:
+                    found.append((str(member), file.read(limit + 1)))
+            except OSError as exc:
+                _fail(f"cannot read {member}: {exc.strerror}")
+    return found
+
+
+def _backup_order(path: Path) -> tuple[int, str]:
+    """`plan export --all` names files `<id>-<slug>.json`: restore them in the order of their ids."""
+    number, _, _ = path.name.partition("-")
+    return (int(number) if number.isdigit() else sys.maxsize, path.name)
+
+
+def _checked_document(name: str, raw: bytes) -> dict[str, Any] | None:
+    """The parsed document if an import would take it; else None, with the reasons on stderr."""
+    from planner.interchange import DocumentRefused, parse_document, validate_document
+    from planner.interchange.transfer import max_import_bytes
+
     try:
-        plan = import_document(raw, owner, max_bytes=limit)
-    except ImportRefused as exc:
-        click.echo(f"Refused {file.name}: nothing was imported.", err=True)
+        document = parse_document(raw, max_bytes=max_import_bytes())
+        validate_document(document)
+    except DocumentRefused as exc:
+        click.echo(f"Refused {name}: nothing was imported.", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-    membership.own(plan, owner)
-    click.echo(f"Imported {plan.title!r} as plan {plan.id}, with {owner.email} as its facilitator.")
-    click.echo(plan.id)
+        return None
+    return document
 
 
 @plan_cli.command("export")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=int, required=False)
+@click.option("--all", "export_all", is_flag=True, help="Every plan, as JSON, one file each in the --output directory.")
 @click.option(
     "--format",
     "fmt",
@@ -72,9 +127,29 @@ def import_command(file: Any, owner_email: str) -> None:
     show_default=True,
     help="What to write.",
 )
-@click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
-def export_command(plan_id: int, fmt: str, output: str) -> None:
-    """Write plan PLAN_ID as a JSON plan document, an HTML page, a PDF, Markdown or Word."""
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    help="File to write, or - for standard output; with --all, a directory.",
+)
+def export_command(plan_id: int | None, export_all: bool, fmt: str, output: str) -> None:
+    """Write plan PLAN_ID as a JSON plan document, an HTML page, a PDF, Markdown or Word.
+
+    With --all, write every plan as JSON into the --output directory (made if missing), one
+    file per plan named <id>-<slug>.json: a backup that `plan import DIR --owner EMAIL` restores.
+    """
+    if export_all:
+        if plan_id is not None:
+            _fail("give a plan id or --all, not both")
+        if fmt != "json" or output == "-":
+            _fail("--all writes JSON files into a directory: use --output DIR (and no --format)")
+        _export_all(Path(output))
+        return
+    if plan_id is None:
+        _fail("give the id of a plan to export (see `flask plan list`), or --all")
+
     from planner.interchange import export_document
     from planner.plans import store
 
@@ -94,6 +169,43 @@ def export_command(plan_id: int, fmt: str, output: str) -> None:
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}")
         click.echo(f"Wrote plan {plan.id} as {fmt} to {output}.", err=True)
+
+
+def _export_all(directory: Path) -> None:
+    """Every plan as `<id>-<slug>.json` in `directory`, each written aside and renamed into
+    place, so a backup interrupted half-way holds whole files only."""
+    from sqlalchemy import select
+
+    from planner.extensions import db
+    from planner.interchange import dumps, export_document
+    from planner.interchange.transfer import slugify
+    from planner.models import Plan
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot make the directory {directory}: {exc.strerror}")
+    plan_ids = list(db.session.scalars(select(Plan.id).order_by(Plan.id)))
+    for plan_id in plan_ids:
+        plan = db.session.get(Plan, plan_id)
+        target = directory / f"{plan.id}-{slugify(plan.title or '')}.json"
+        _write_atomically(target, dumps(export_document(plan)).encode("utf-8"))
+        click.echo(f"Wrote plan {plan.id} to {target}")
+        db.session.expunge_all()  # a big database is read one plan at a time
+    click.echo(f"Wrote {len(plan_ids)} plan{'s' if len(plan_ids) != 1 else ''} to {directory}.")
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        with tmp.open("wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(f"cannot write {target}: {exc.strerror}")
 
 
 def _render(fmt: str, document: dict[str, Any]) -> bytes:

@@ -5,7 +5,7 @@
 #   the document's fonts: fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk
 #   browser tests:        chromium (Playwright drives Debian's build; we never download one)
 #   PostgreSQL tests:     postgresql (a throwaway cluster, see scripts/pg-test-cluster.sh)
-#   the deployment test:  nginx (docs/deploy.md's proxy config, run in front of gunicorn)
+#   the deployment test:  nginx, openssl (docs/deploy.md's proxy config on HTTPS, in front of gunicorn)
 #   looking at PDFs:      poppler-utils (pdftoppm)
 #   the virtualenv:       python3 + python3-venv, only when no usable Python 3.11+ exists
 #   the entry points:     make (CI calls `make test`)
@@ -20,7 +20,7 @@ PACKAGES=(
   fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk
   chromium
   postgresql
-  nginx
+  nginx openssl
   poppler-utils
 )
 

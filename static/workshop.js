@@ -55,6 +55,8 @@
   var polling = null;
   var lastHeard = 0;
   var sseFailures = 0;
+  var helloTimer = null;
+  var pollingInstead = false; // polling because streaming does not work here, not to bridge a gap
 
   function fetchState(onlyIfNewer) {
     var sent = Date.now();
@@ -72,14 +74,16 @@
           clockOffset = data.server_now - (sent + rtt / 2);
         }
         apply(data);
-        status("");
+        status(pollingNote());
       });
     });
   }
 
-  function startPolling() {
+  // `quietly`: polling only bridges a gap while the stream (re)connects; say nothing about it.
+  function startPolling(quietly) {
+    if (!quietly) pollingInstead = true;
+    status(pollingNote());
     if (polling) return;
-    status(room && room.ended ? "" : "Following the room by polling.");
     polling = setInterval(function () {
       fetchState(true).catch(function () { status("Connection lost. Trying again…"); });
     }, POLL_MS);
@@ -88,18 +92,28 @@
   function stopPolling() {
     if (polling) clearInterval(polling);
     polling = null;
+    pollingInstead = false;
+  }
+
+  function pollingNote() {
+    return pollingInstead && !(room && room.ended) ? "Following the room by polling." : "";
   }
 
   function connect() {
     if (room && room.ended) return;
     if (!window.EventSource) { startPolling(); return; }
     if (source) source.close();
+    clearTimeout(helloTimer); // a timer of the stream replaced here must not close this one
     var heardHello = false;
     source = new EventSource(EVENTS_URL + sep(EVENTS_URL) + "since=" + revision);
+    // Until the stream says hello, and whenever it drops, poll as well: a change never waits
+    // for a stream that a proxy holds back or that is reconnecting (the issue asks for 2 s).
+    startPolling(true);
     // A proxy that buffers the stream delivers nothing: fall back to polling.
-    var helloTimer = setTimeout(function () {
-      if (!heardHello) fallBack();
-    }, 5000);
+    function awaitHello() {
+      return setTimeout(function () { if (!heardHello) fallBack(); }, 5000);
+    }
+    helloTimer = awaitHello();
     source.addEventListener("hello", function () {
       heardHello = true;
       lastHeard = Date.now();
@@ -122,8 +136,10 @@
       // repeated failures mean streaming does not work here, so poll instead meanwhile.
       if (!heardHello) sseFailures += 1;
       heardHello = false;
-      if (sseFailures >= 2) fallBack();
-      else status("Reconnecting…");
+      if (sseFailures >= 2) { fallBack(); return; }
+      status("Reconnecting…");
+      startPolling(true);
+      helloTimer = awaitHello(); // the browser's own reconnection may hang too
     };
   }
 
@@ -275,8 +291,10 @@
     note.hidden = !elsewhere;
     $("draft-move").hidden = !elsewhere;
     if (elsewhere) {
+      // Roaming, it was this person who moved on, not the room.
       note.textContent = "You started this idea for step " + target.number + ", " + target.title +
-        ". The room has moved on: add it there, or move it to " + stepInfo(here).title + ".";
+        (room.roam && chosenStep ? ". You are looking at another step now" : ". The room has moved on") +
+        ": add it there, or move it to " + stepInfo(here).title + ".";
       $("draft-move").textContent = "Move it to " + stepInfo(here).title;
     }
     $("idea-submit").textContent = elsewhere ? "Add to " + target.title : "Add idea";
@@ -346,6 +364,7 @@
     renderStepHeader(step);
     $("me-name").textContent = me ? me.name : "";
     $("roam").hidden = !room.roam;
+    if (!room.roam) chosenStep = null; // roaming again later starts from the room's step
     if (room.roam) $("roam-step").value = slug;
     $("ended").hidden = !room.ended;
     document.querySelector(".ws-compose").hidden = room.ended;
@@ -452,7 +471,8 @@
     sections.push(loose);
     sections = sections.filter(function (s) { return s.ideas.length; });
     // Sections are rebuilt (cheap); cards inside keep their elements by number.
-    var wanted = sections.map(function (s) { return s.id; }).join(",");
+    // A section's heading comes and goes with it ("Not grouped yet" once there are groups).
+    var wanted = sections.map(function (s) { return s.id + (s.label ? ":h" : ""); }).join(",");
     if (board.getAttribute("data-sections") !== wanted) {
       while (board.firstChild) board.removeChild(board.firstChild);
       sections.forEach(function (s) {
@@ -489,6 +509,7 @@
   // ------------------------------------------------------------ the facilitator
 
   var focusStep = null; // the step the console looks at
+  var drawnRoomStep = null; // the room's step as last put in the "Move the room" picker
   var followRoom = true; // until the facilitator picks another step to look at
 
   function stepUrl(kind) {
@@ -524,14 +545,42 @@
     }, true);
   }
 
+  // The step's groups, each with its rename and remove forms. A name being edited is left
+  // alone: only a box that still shows the last name drawn takes the new one.
+  function renderGroups(groups) {
+    var template = $("group-template");
+    keyed($("groups"), groups.map(function (g) { return { n: g.id, label: g.label }; }), function () {
+      return template.content.firstElementChild.cloneNode(true);
+    }, function (li, group) {
+      var base = BASE + "/groups/" + group.n + "/";
+      var forms = li.querySelectorAll("[data-group-url]");
+      for (var i = 0; i < forms.length; i++) forms[i].setAttribute("action", base + forms[i].getAttribute("data-group-url"));
+      var box = li.querySelector("input[name=label]");
+      if (box.value === (li.getAttribute("data-label") || "")) box.value = group.label;
+      li.setAttribute("data-label", group.label);
+      box.setAttribute("aria-label", "Name of the group " + group.label);
+      li.querySelector("[data-group-url=rename] button").setAttribute("aria-label", "Rename the group " + group.label);
+      li.querySelector("[data-group-url=delete] button").setAttribute("aria-label", "Remove the group " + group.label);
+    });
+  }
+
   function renderFacilitator() {
     var roomStep = stepInfo(room.step);
     if (!focusStep || followRoom) focusStep = room.step;
     var step = stepInfo(focusStep);
     $("joined").textContent = room.joined;
     $("ended").hidden = !room.ended;
-    $("room-step").value = room.step;
+    // Only when the room has moved: a step picked but not sent yet must survive a card arriving
+    // (else "Move the room" sends the old step back, and nothing moves).
+    if (room.step !== drawnRoomStep) { $("room-step").value = room.step; drawnRoomStep = room.step; }
     $("focus-step").value = focusStep;
+    // While people roam, ideas arrive on any step: the picker says where.
+    var options = $("focus-step").options;
+    for (var o = 0; o < options.length; o++) {
+      var info = stepInfo(options[o].value);
+      var label = info.number + ". " + info.title + (info.idea_count ? " (" + info.idea_count + ")" : "");
+      if (options[o].textContent !== label) options[o].textContent = label; // an open list stays put
+    }
     $("focus-title").textContent = step.number + ". " + step.title + (focusStep === room.step ? " (the room is here)" : "");
     $("roam-value").value = room.roam ? "0" : "1";
     $("roam-button").textContent = room.roam ? "Bring everyone back to " + roomStep.title : "Let people roam freely";
@@ -557,6 +606,7 @@
     var kinds = room.kinds[focusStep] || [];
     var groups = room.groups.filter(function (g) { return g.step === focusStep; });
     var ideas = sortIdeas(room.ideas.filter(function (idea) { return idea.step === focusStep; }), step);
+    renderGroups(groups);
     var template = $("card-template");
     keyed($("ideas"), ideas, function () {
       return template.content.firstElementChild.cloneNode(true);

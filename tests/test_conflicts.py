@@ -12,10 +12,12 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
 from planner.history.merge import state_at, three_way
+from planner.history.models import Change
 from planner.plans import store
 
 SEGMENT = ENTITY_BY_NAME["segment"]
@@ -278,3 +280,67 @@ def test_a_rename_carries_its_version_too(ana_web: Any, plan_id: int, ben: Any) 
     assert renamed.status_code == 302
     db.session.remove()
     assert store.get_plan(plan_id).title == "Library plan 2027"
+
+
+# ---------------------------------------------------------------- found by bench/team_load.py
+
+
+def test_saving_a_form_keeps_its_checkboxes_in_the_saved_order(ana_web: Any, ana: Any, plan_id: int) -> None:
+    """Checkboxes come back in the form's order: that alone is no change, and no conflict."""
+    store.update_item(store.get_plan(plan_id), SEGMENT, "s1", {"participation": ["inactives", "joiners"]}, actor=ana)
+    form = {**open_form(ana_web, plan_id, "s1"), "segment-s1-participation": ["joiners", "inactives"]}
+    assert save(ana_web, plan_id, "s1", form, name="Young parents").status_code == 302
+    db.session.remove()
+    last = db.session.scalars(select(Change).where(Change.plan_id == plan_id).order_by(Change.id.desc())).first()
+    assert last.summary == "Edited audience segment “Young parents”: name"
+    assert segment(plan_id, "s1")["participation"] == ["inactives", "joiners"]
+
+
+def test_a_save_made_while_an_edit_form_is_drawn_is_not_undone_by_it(
+    ana_web: Any, ben: Any, plan_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_doc = store.load_doc
+
+    def load_then_ben_saves(plan: Any) -> dict[str, Any]:
+        doc = load_doc(plan)
+        monkeypatch.setattr(store, "load_doc", load_doc)
+        store.update_item(store.get_plan(plan_id), SEGMENT, "s1", {"priority": "primary"}, actor=ben)
+        return doc
+
+    monkeypatch.setattr(store, "load_doc", load_then_ben_saves)
+    form = open_form(ana_web, plan_id, "s1")
+    assert save(ana_web, plan_id, "s1", form, name="Young parents").status_code == 302
+    saved = segment(plan_id, "s1")
+    assert (saved["name"], saved["priority"]) == ("Young parents", "primary")
+
+
+def test_step_pages_show_every_save_when_plan_documents_are_kept(app: Any, ana_web: Any, plan_id: int) -> None:
+    """`store.page_doc` (on in production, off under TESTING) never shows an old document."""
+    app.config["PAGE_DOC_CACHE"] = True
+    try:
+        assert "Retirees" in ana_web.get(f"/plans/{plan_id}/steps/audiences").get_data(as_text=True)
+        form = open_form(ana_web, plan_id, "s2")
+        assert save(ana_web, plan_id, "s2", form, name="Retired neighbours").status_code == 302
+        page = ana_web.get(f"/plans/{plan_id}/steps/audiences").get_data(as_text=True)
+        assert "Retired neighbours" in page and "Retirees" not in page
+    finally:
+        del app.config["PAGE_DOC_CACHE"]
+
+
+def test_two_people_adding_at_once_both_keep_their_item(ana_web: Any, plan_id: int, monkeypatch: Any) -> None:
+    """Both pick the next free key; the one who writes second takes the key after it."""
+    next_key = store.next_key
+    picked: list[str] = []
+
+    def as_if_someone_took_it(plan_id: int, entity: Any) -> str:
+        picked.append("s2" if not picked else next_key(plan_id, entity))
+        return picked[-1]
+
+    monkeypatch.setattr(store, "next_key", as_if_someone_took_it)
+    response = ana_web.post(f"/plans/{plan_id}/items/segment/new", {"new-segment-name": "Teachers"})
+    assert response.status_code == 302 and picked == ["s2", "s3"]
+    assert [s["name"] for s in store.load_doc(store.get_plan(plan_id))["segments"]] == [
+        "New parents",
+        "Retirees",
+        "Teachers",
+    ]

@@ -408,3 +408,9 @@ def test_the_steps_and_items_others_changed_since_my_last_visit_are_marked(
 def test_a_first_visit_marks_nothing(web: Any, members: Any, ana: Any) -> None:
     store.update_plan_fields(members, {"voice": "Warm."}, actor=ana)
     assert "changed-badge" not in web.get(f"/plans/{members.id}/steps/engagement").get_data(as_text=True)
+
+
+def test_a_page_number_too_large_for_the_database_shows_an_empty_page(web: Any, example_plan: Any) -> None:
+    response = web.get(f"/plans/{example_plan.id}/history?page={2**70}")
+    assert response.status_code == 200
+    assert "No changes" in response.get_data(as_text=True)

@@ -352,7 +352,7 @@ def test_bytes_that_are_not_a_document_are_refused(ctx: Any, data: bytes, expect
 def test_an_oversized_document_is_refused_before_it_is_parsed() -> None:
     with pytest.raises(DocumentRefused) as refused:
         parse_document(b"{" + b" " * 2000 + b"}", max_bytes=1024)
-    assert [str(p) for p in refused.value.problems] == ["document: is 2 KiB; an import takes at most 1 KiB"]
+    assert [str(p) for p in refused.value.problems] == ["document: is too large: an import takes at most 1 KiB"]
 
 
 def test_the_app_limits_imports_to_max_import_bytes(ctx: Any, example_doc: dict[str, Any]) -> None:
@@ -361,7 +361,7 @@ def test_the_app_limits_imports_to_max_import_bytes(ctx: Any, example_doc: dict[
     padded = raw(example_doc) + b" " * (2 * MIB)  # valid JSON, but too big
     with pytest.raises(ImportRefused) as refused:
         import_document(padded)
-    assert str(refused.value.problems[0]).startswith("document: is 2.0 MiB; an import takes at most 2.0 MiB")
+    assert str(refused.value.problems[0]).startswith("document: is too large: an import takes at most 2.0 MiB")
     assert plan_count() == 0
 
 

@@ -160,6 +160,29 @@ def test_grouping(ws: WorkshopSession, ana: Participant) -> None:
     assert room(ws)["ideas"][0]["group"] is None
 
 
+def test_renaming_a_group_reaches_every_screen_and_bad_names_change_nothing(
+    ws: WorkshopSession, ana: Participant
+) -> None:
+    n = ops.add_idea(ws, ana, "audiences", "Parents").number
+    group = ops.add_group(ws, "audiences", "Famlies")
+    ops.set_group(ws, n, group.id)
+    before = ws.revision
+    ops.rename_group(ws, group.id, "  Families   with  toddlers ")
+    assert ws.revision > before  # every open screen is told
+    assert room(ws)["groups"] == [{"id": group.id, "step": "audiences", "label": "Families with toddlers"}]
+    assert room(ws)["ideas"][0]["group"] == group.id  # the cards stay in it
+
+    revision = ws.revision
+    for label, message in (("   ", "Write a group name first"), ("x" * 81, "at most 80 characters")):
+        with pytest.raises(WorkshopError, match=message):
+            ops.rename_group(ws, group.id, label)
+    db.session.expire_all()
+    assert ws.revision == revision
+    assert room(ws)["groups"][0]["label"] == "Families with toddlers"
+    with pytest.raises(WorkshopError, match="no such group"):
+        ops.rename_group(ws, group.id + 1, "Elsewhere")
+
+
 def test_promoting_an_idea_makes_a_plan_item_and_records_where_it_came_from(
     ws: WorkshopSession, ana: Participant, example_plan: Any, owner: Any
 ) -> None:

@@ -71,6 +71,13 @@ def test_only_facilitators_run_the_session(
     assert client.get(f"/workshop/{code}/state?as=facilitator", headers=JSON).status_code == action
 
 
+def test_starting_on_a_step_that_does_not_exist_says_so_and_starts_nothing(web: Any, example_plan: Any) -> None:
+    response = web.post(f"/plans/{example_plan.id}/workshops", {"step": "no-such-step"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(WorkshopSession)) == 0
+
+
 def test_starting_a_session_needs_the_facilitator_role(as_user: Any, viewer: Any, example_plan: Any) -> None:
     response = as_user(viewer).post(f"/plans/{example_plan.id}/workshops", {"step": "goals"})
     assert response.status_code == 403
@@ -316,3 +323,29 @@ def test_every_facilitator_control_answers_json(web: Any, anonymous: Any, code: 
     assert web.post(f"/workshop/{code}/groups/{group}/delete", {}, headers=JSON).status_code == 200
     refused = web.post(f"/workshop/{code}/room/step", {"step": "nowhere"}, headers=JSON)
     assert refused.status_code == 422 and refused.get_json()["error"] == "There is no such step."
+
+
+def test_the_facilitator_renames_a_group_and_a_bad_name_changes_nothing(web: Any, anonymous: Any, code: str) -> None:
+    web.post(f"/workshop/{code}/groups", {"label": "Famlies", "step": "audiences"}, headers=JSON)
+    group = state_of(web, code, **{"as": "facilitator"})["view"]["groups"][0]["id"]
+    console = web.get(f"/workshop/{code}/console").get_data(as_text=True)
+    assert f'action="/workshop/{code}/groups/{group}/rename"' in console and 'value="Famlies"' in console
+
+    renamed = web.post(f"/workshop/{code}/groups/{group}/rename", {"label": "Families"}, headers=JSON)
+    assert renamed.status_code == 200
+    join(anonymous, code)
+    assert state_of(anonymous, code)["view"]["groups"][0]["label"] == "Families"  # the room sees it too
+
+    revision = state_of(web, code, **{"as": "facilitator"})["revision"]
+    for label, message in (("", "Write a group name first."), ("x" * 81, "A group name can be at most 80 characters.")):
+        refused = web.post(f"/workshop/{code}/groups/{group}/rename", {"label": label}, headers=JSON)
+        assert refused.status_code == 422 and refused.get_json()["error"] == message
+    # Without the page's script: back to the console, which says why.
+    refused = web.post(f"/workshop/{code}/groups/{group}/rename", {"label": " "}, follow_redirects=True)
+    assert "Write a group name first." in refused.get_data(as_text=True)
+    after = state_of(web, code, **{"as": "facilitator"})
+    assert after["revision"] == revision and after["view"]["groups"][0]["label"] == "Families"
+
+    assert anonymous.post(f"/workshop/{code}/groups/{group}/rename", {"label": "Mine"}, headers=JSON).status_code == 401
+    missing = web.post(f"/workshop/{code}/groups/{group + 1}/rename", {"label": "Other"}, headers=JSON)
+    assert missing.status_code == 422 and missing.get_json()["error"] == "There is no such group."

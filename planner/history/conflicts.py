@@ -29,8 +29,10 @@ DISCARD = "discard"
 
 
 def base_version() -> int | None:
-    """The version the submitted form was based on (None: an old form without one)."""
-    return request.form.get("base_version", type=int)
+    """The version the submitted form was based on (None: an old form without one, or a
+    number no version can be, which a database query could not even hold)."""
+    version = request.form.get("base_version", type=int)
+    return version if version is not None and 0 <= version < 2**31 else None
 
 
 def chosen(values: dict[str, Any]) -> dict[str, Any]:

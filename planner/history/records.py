@@ -76,7 +76,9 @@ class HistoryPage:
 
 def history_page(plan_id: int, filters: Filters, page: int = 1, per_page: int = PAGE_SIZE) -> HistoryPage:
     """One page of a plan's changes, newest first."""
-    page = max(page, 1)
+    # A page number beyond any plan's history shows an empty page; one too large for the
+    # database's integers (a hand-edited address) must not reach the query.
+    page = min(max(page, 1), 1_000_000)
     query = (
         select(Change, User.name)
         .outerjoin(User, User.id == Change.user_id)

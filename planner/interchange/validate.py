@@ -120,7 +120,7 @@ def parse_document(raw: bytes | str, *, max_bytes: int) -> Any:
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
     if len(data) > max_bytes:
         raise DocumentRefused(
-            [Problem("document", f"is {_size(len(data))}; an import takes at most {_size(max_bytes)}")]
+            [Problem("document", f"is too large: an import takes at most {_size(max_bytes)}")]
         )
     if not data.strip():
         raise DocumentRefused([Problem("document", "is empty")])

@@ -101,7 +101,7 @@ def step(plan_id: int, slug: str):
     plan = plan_or_404(plan_id, "view")
     step = _step_or_404(slug)
     visits.record_visit(plan.id, current_user)
-    return _render_step(plan, store.load_doc(plan), step)
+    return _render_step(plan, store.page_doc(plan), step)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -188,6 +188,12 @@ def edit_item(plan_id: int, entity_name: str, key: str):
     step page's script shows in place."""
     plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
+    # The version is read before the values: a save in between then merges as someone else's.
+    # Read after, it could be newer than the values, and saving the form would undo that save.
+    try:
+        base_version = store.item_version(plan, entity, key)
+    except store.NotFound:
+        abort(404)
     doc = store.load_doc(plan)
     item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
     if item is None:
@@ -202,7 +208,7 @@ def edit_item(plan_id: int, entity_name: str, key: str):
         item=item,
         form=form,
         step=STEP_OF_ENTITY[entity.name],
-        base_version=store.item_version(plan, entity, key),
+        base_version=base_version,
     )
 
 

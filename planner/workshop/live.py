@@ -47,6 +47,7 @@ class Watcher:
         self.thread: threading.Thread | None = None
         self.notified_at = 0.0
         self.pending = False  # a poke arrived too soon after the last wake-up
+        self.poked_at: dict[int, float] = {}  # session id -> when this process last committed to it
 
     def wait(self, session_id: int, since: int, timeout: float) -> int | None:
         """Block until the session's revision passes `since`, or `timeout` seconds go by.
@@ -72,13 +73,17 @@ class Watcher:
                 if not self.waiting[session_id]:
                     del self.waiting[session_id]
                     self.known.pop(session_id, None)
+                    self.poked_at.pop(session_id, None)
 
     def poke(self, session_id: int, revision: int) -> None:
         """This process just committed `revision`: wake its streams without waiting for a poll,
         unless they were woken less than one poll interval ago. Then the next poll wakes them:
         while a room of 150 types, each process builds a few states a second, not one per card."""
         with self.cond:
-            if session_id in self.waiting and revision > self.known.get(session_id, 0):
+            if session_id not in self.waiting:
+                return
+            self.poked_at[session_id] = time.monotonic()
+            if revision > self.known.get(session_id, 0):
                 self.known[session_id] = revision
                 self._notify(soon=True)
 
@@ -108,6 +113,7 @@ class Watcher:
                         self.thread = None
                         return
                 ids = list(self.waiting)
+            asked_at = time.monotonic()
             try:
                 with self.app.app_context():
                     found = revisions(ids)
@@ -121,7 +127,13 @@ class Watcher:
                 for session_id in ids:
                     new = found.get(session_id, GONE)
                     old = self.known.get(session_id)
-                    if old is None or new == GONE or new > old:
+                    # A read begun after this process's last commit to the session is the truth,
+                    # even when lower than what is known: SQLite hands a deleted session's id to
+                    # the next one, whose revisions start again from 1. Streams would otherwise
+                    # see "newer" forever and resend the same state in a tight loop. An older
+                    # read may have missed a poke, so it only ever moves the revision on.
+                    fresh = asked_at > self.poked_at.get(session_id, 0.0)
+                    if old is None or new == GONE or new > old or (fresh and new != old):
                         self.known[session_id] = new
                         changed = changed or new != old
                 if changed or self.pending:
@@ -180,7 +192,13 @@ def event_stream(
         if found is None:
             yield "event: gone\ndata: {}\n\n"
             return
-        body, revision, ended = found
+        body, built, ended = found
+        if built <= revision:
+            # The watcher's number ran ahead of the database (see Watcher._run): nothing new.
+            # Don't resend this state in a tight loop; the next poll puts the number right.
+            time.sleep(watch.interval)
+            continue
+        revision = built
         last_sent = time.monotonic()
         yield f"id: {revision}\nevent: state\ndata: {body}\n\n"
         if ended:

@@ -362,6 +362,22 @@ def add_group(ws: WorkshopSession, step: str, label: str | None) -> IdeaGroup:
     return group
 
 
+def _group(ws: WorkshopSession, group_id: int) -> IdeaGroup:
+    group = db.session.get(IdeaGroup, group_id)
+    if group is None or group.session_id != ws.id:
+        raise WorkshopError("There is no such group.")
+    return group
+
+
+def rename_group(ws: WorkshopSession, group_id: int, label: str | None) -> None:
+    """A group's name changes on every screen (the console's lists, the projector's sections);
+    its cards stay in it. The label is checked before anything is written."""
+    clean = rules.clean_label(label)
+    _lock(ws)
+    _group(ws, group_id).label = clean
+    _commit(ws)
+
+
 def set_group(ws: WorkshopSession, number: int, group_id: int | None) -> None:
     _lock(ws)
     idea = _idea(ws, number)
@@ -376,9 +392,7 @@ def set_group(ws: WorkshopSession, number: int, group_id: int | None) -> None:
 def delete_group(ws: WorkshopSession, group_id: int) -> None:
     """Remove a group; its cards stay, ungrouped."""
     _lock(ws)
-    group = db.session.get(IdeaGroup, group_id)
-    if group is None or group.session_id != ws.id:
-        raise WorkshopError("There is no such group.")
+    group = _group(ws, group_id)
     db.session.execute(update(Idea).where(Idea.group_id == group_id).values(group_id=None))
     db.session.delete(group)
     _commit(ws)

@@ -53,9 +53,12 @@ def _wants_json() -> bool:
 
 def _int(name: str) -> int:
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
     except ValueError:
         raise WorkshopError(f"{name} must be a whole number.") from None
+    if not -(2**31) <= value < 2**31:  # what a database integer holds; past it, queries fail
+        raise WorkshopError(f"{name} is out of range.")
+    return value
 
 
 def _flag(name: str) -> bool:
@@ -120,7 +123,10 @@ def participant_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
 
 @bp.get("/plans/<int:plan_id>/workshops")
 def sessions(plan_id: int):
-    plan = plan_or_404(plan_id, need="view")
+    return _sessions_page(plan_or_404(plan_id, need="view"), StartForm(formdata=None))
+
+
+def _sessions_page(plan: Any, form: StartForm, status: int = 200) -> Any:
     found = db.session.scalars(
         db.select(WorkshopSession).where(WorkshopSession.plan_id == plan.id).order_by(WorkshopSession.id.desc())
     ).all()
@@ -130,9 +136,9 @@ def sessions(plan_id: int):
         plan=plan,
         sessions=found,
         counts=counts,
-        form=StartForm(formdata=None),
+        form=form,
         can_run=access.allowed(plan.id, "manage"),
-    )
+    ), status
 
 
 @bp.post("/plans/<int:plan_id>/workshops")
@@ -140,7 +146,7 @@ def start(plan_id: int):
     plan = plan_or_404(plan_id, need="manage")
     form = StartForm()
     if not form.validate():
-        abort(400)
+        return _sessions_page(plan, form, 422)
     ws = ops.start_session(plan, current_user, form.step.data)
     return redirect(url_for("workshop.console", code=ws.code))
 
@@ -224,6 +230,7 @@ def console(code: str):
         "workshop/console.html",
         "facilitator",
         plan=plan_or_404(ws.plan_id, need="manage"),
+        groups=[g for g in state.snapshot(ws).groups if g["step"] == ws.step],
         projector_url=url_for("workshop.projector", code=ws.code, key=access.projector_key(ws), _external=True),
     )
 
@@ -405,12 +412,17 @@ def hide_idea(ws: WorkshopSession, number: int) -> None:
 @facilitator_action("/workshop/<code>/ideas/<int:number>/group")
 def group_idea(ws: WorkshopSession, number: int) -> None:
     raw = request.form.get("group", "")
-    ops.set_group(ws, number, int(raw) if raw.isdigit() else None)
+    ops.set_group(ws, number, _int("group") if raw.isdigit() else None)
 
 
 @facilitator_action("/workshop/<code>/groups")
 def add_group(ws: WorkshopSession) -> None:
     ops.add_group(ws, request.form.get("step") or ws.step, request.form.get("label"))
+
+
+@facilitator_action("/workshop/<code>/groups/<int:group_id>/rename")
+def rename_group(ws: WorkshopSession, group_id: int) -> None:
+    ops.rename_group(ws, group_id, request.form.get("label"))
 
 
 @facilitator_action("/workshop/<code>/groups/<int:group_id>/delete")
