@@ -69,7 +69,8 @@ def main() -> int:
             continue
         audited += 1
         for vuln in dep.get("vulns", []):
-            vulnerable.append(f"{dep['name']} {dep['version']}: {vuln['id']} (fixed in {', '.join(vuln['fix_versions'])})")
+            fixed = ", ".join(vuln["fix_versions"]) or "no fix yet"
+            vulnerable.append(f"{dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixed})")
 
     def version_of(dep: dict[str, Any]) -> str:
         # pip-audit gives the skip reason as "... could not be audited: NAME (VERSION)".

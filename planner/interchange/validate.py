@@ -119,9 +119,7 @@ def parse_document(raw: bytes | str, *, max_bytes: int) -> Any:
     """Parse untrusted bytes as JSON, or raise `DocumentRefused`."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
     if len(data) > max_bytes:
-        raise DocumentRefused(
-            [Problem("document", f"is too large: an import takes at most {_size(max_bytes)}")]
-        )
+        raise DocumentRefused([Problem("document", f"is too large: an import takes at most {_size(max_bytes)}")])
     if not data.strip():
         raise DocumentRefused([Problem("document", "is empty")])
     try:
