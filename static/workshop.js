@@ -510,6 +510,7 @@
 
   var focusStep = null; // the step the console looks at
   var drawnRoomStep = null; // the room's step as last put in the "Move the room" picker
+  var drawnSettings = null; // the focused step's saved idea settings as last put in their boxes
   var followRoom = true; // until the facilitator picks another step to look at
 
   function stepUrl(kind) {
@@ -590,8 +591,13 @@
     for (var i = 0; i < forms.length; i++) forms[i].setAttribute("action", stepUrl(forms[i].getAttribute("data-step-url")));
     var fields = document.querySelectorAll("[data-step-field] input[name=step]");
     for (var j = 0; j < fields.length; j++) fields[j].value = focusStep;
-    $("set-anonymous").checked = step.anonymous;
-    $("set-private").checked = step.private;
+    // Likewise a box ticked but not saved yet stays ticked until the saved settings change.
+    var settings = focusStep + ":" + step.anonymous + ":" + step.private;
+    if (settings !== drawnSettings) {
+      $("set-anonymous").checked = step.anonymous;
+      $("set-private").checked = step.private;
+      drawnSettings = settings;
+    }
     $("reveal-form").hidden = !(step.private && !step.revealed);
     $("open-voting").hidden = step.voting === "open";
     $("close-voting").hidden = step.voting !== "open";
