@@ -13,6 +13,7 @@ header the workshop's fetch() calls send.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -340,7 +341,7 @@ def stays_on_the_site(location: str) -> bool:
 
 
 @pytest.fixture
-def failing_app(database_url: str, app: Flask) -> Flask:
+def failing_app(database_url: str, app: Flask) -> Iterator[Flask]:
     """An app like production's (exceptions become pages), with a route that fails."""
     failing = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROPAGATE_EXCEPTIONS=False)
 
@@ -348,7 +349,9 @@ def failing_app(database_url: str, app: Flask) -> Flask:
     def fail() -> str:
         raise RuntimeError("a failure")
 
-    return failing
+    yield failing
+    with failing.app_context():  # its connections close now, not whenever they are collected
+        db.engine.dispose()
 
 
 def test_no_page_can_be_framed_not_even_an_error(
