@@ -43,7 +43,6 @@ def import_command(paths: tuple[Path, ...], owner_email: str) -> None:
     any is stored: if one is refused, nothing is imported. Prints each new plan's id on the
     line after its report, so with one file the id is the last line.
     """
-    from planner.accounts import membership
     from planner.accounts.users import find_by_email
     from planner.extensions import db
     from planner.interchange import import_data
@@ -65,8 +64,7 @@ def import_command(paths: tuple[Path, ...], owner_email: str) -> None:
         # reading before the checks could hold a snapshot that is stale by now (SQLite refuses
         # to write from one, see planner/sqlite.py).
         db.session.rollback()
-        plan = import_data(document, owner)
-        membership.own(plan, owner)
+        plan = import_data(document, owner, owner=owner)
         source = "" if len(files) == 1 else f" from {name}"
         click.echo(f"Imported {plan.title!r}{source} as plan {plan.id}, with {owner.email} as its facilitator.")
         click.echo(plan.id)
@@ -257,17 +255,15 @@ def load_example_command() -> None:
 
     It belongs to the demo account (demo@example.org), made here if missing; see the README.
     """
-    from planner.accounts import membership
     from planner.accounts.users import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_account
     from planner.interchange.example import find_example, load_example
 
     demo = ensure_demo_account()
-    plan = load_example(demo)
+    plan = load_example(demo, owner=demo)
     if plan is None:
         plan = find_example()
         click.echo(f"The example plan is already there: {plan.title!r}.")
     else:
-        membership.own(plan, demo)
         click.echo(f"Loaded the example plan {plan.title!r}.")
     click.echo(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD!r} to open it.")
     click.echo(plan.id)

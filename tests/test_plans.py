@@ -78,3 +78,34 @@ def store_id(app) -> int:
         plan_id = store.list_plans()[0].id
         db.session.remove()
         return plan_id
+
+
+def test_a_new_plan_and_its_facilitator_are_saved_in_one_commit(app, web, example_doc, monkeypatch):
+    """Created, imported or copied: at no commit is there a plan that nobody can open (a process
+    killed between two commits would leave one behind)."""
+    import io
+    import json
+
+    from sqlalchemy import event, text
+    from sqlalchemy.orm import Session
+
+    orphans_after_commit: list[int] = []
+
+    def count_orphans(_session: Session) -> None:
+        with db.engine.connect() as conn:
+            orphans_after_commit.append(
+                conn.scalar(text("SELECT count(*) FROM plans WHERE id NOT IN (SELECT plan_id FROM memberships)"))
+            )
+
+    event.listen(Session, "after_commit", count_orphans)
+    try:
+        assert web.post("/plans", {"title": "Made here"}).status_code == 302
+        upload = {"file": (io.BytesIO(json.dumps(example_doc).encode()), "plan.json")}
+        assert web.post("/plans/import", upload, content_type="multipart/form-data").status_code == 303
+        with app.app_context():
+            made = db.session.scalar(text("SELECT id FROM plans WHERE title = 'Made here'"))
+        assert web.post(f"/plans/{made}/duplicate").status_code == 302
+    finally:
+        event.remove(Session, "after_commit", count_orphans)
+    assert orphans_after_commit and set(orphans_after_commit) == {0}
+    assert sorted(titles(app)) == sorted(["Made here", "Copy of Made here", example_doc["plan"]["title"]])

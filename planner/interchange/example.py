@@ -41,11 +41,11 @@ def find_example() -> Any | None:
     return db.session.scalar(select(Plan).where(Plan.title == example_title()).order_by(Plan.id).limit(1))
 
 
-def load_example(actor: Any = None) -> Any | None:
+def load_example(actor: Any = None, *, owner: Any = None) -> Any | None:
     """Store the example plan and return it, unless a plan with its title exists: then None.
 
     Running it twice is harmless; `find_example` gives the plan that is already there.
     """
     if find_example() is not None:
         return None
-    return import_data(example_document(), actor)
+    return import_data(example_document(), actor, owner=owner)

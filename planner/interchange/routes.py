@@ -17,7 +17,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from planner.accounts import membership
 from planner.domain import STEPS
 from planner.interchange.transfer import (
     ImportRefused,
@@ -77,10 +76,9 @@ def import_upload() -> Any:
         return _page(form, status=422)
     limit = max_import_bytes()
     try:
-        plan = import_document(form.file.data.read(limit + 1), current_user, max_bytes=limit)
+        plan = import_document(form.file.data.read(limit + 1), current_user, max_bytes=limit, owner=current_user)
     except ImportRefused as exc:
         return _page(form, exc.problems, status=422)
-    membership.own(plan, current_user)
     flash(f"Imported “{plan.title}”.", "success")
     return redirect(first_step_url(plan.id), code=303)
 

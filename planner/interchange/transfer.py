@@ -42,21 +42,22 @@ def max_import_bytes() -> int:
     return int(current_app.config["MAX_IMPORT_BYTES"])
 
 
-def import_data(document: Any, actor: Any = None) -> Any:
-    """Create a plan from an already parsed document; raises `ImportRefused`."""
+def import_data(document: Any, actor: Any = None, *, owner: Any = None) -> Any:
+    """Create a plan from an already parsed document, with `owner` as its facilitator; raises
+    `ImportRefused`."""
     try:
         plan_doc = validate_document(document)
     except DocumentRefused as exc:
         raise ImportRefused(exc.problems) from None
     try:
-        return store.create_from_doc(plan_doc, actor)
+        return store.create_from_doc(plan_doc, actor, owner=owner)
     except ValueError as exc:  # pragma: no cover  (validation should have caught it)
         # The store re-checks references; if it ever disagrees with the validator, the
         # transaction is already rolled back and the user still gets a refusal, not a crash.
         raise ImportRefused([Problem("plan", str(exc))]) from exc
 
 
-def import_document(raw: bytes | str, actor: Any = None, *, max_bytes: int | None = None) -> Any:
+def import_document(raw: bytes | str, actor: Any = None, *, max_bytes: int | None = None, owner: Any = None) -> Any:
     """Create a plan from untrusted JSON bytes; raises `ImportRefused` and writes nothing.
 
     `max_bytes` defaults to the app's MAX_IMPORT_BYTES.
@@ -66,7 +67,7 @@ def import_document(raw: bytes | str, actor: Any = None, *, max_bytes: int | Non
         document = parse_document(raw, max_bytes=limit)
     except DocumentRefused as exc:
         raise ImportRefused(exc.problems) from None
-    return import_data(document, actor)
+    return import_data(document, actor, owner=owner)
 
 
 def slugify(text: str, *, fallback: str = "plan") -> str:

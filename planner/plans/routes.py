@@ -29,8 +29,7 @@ def create():
     form = TitleForm()
     if not form.validate():
         return render_template("plans/index.html", plans=membership.plans_of(current_user.id), form=form), 422
-    plan = store.create_plan(form.title.data, actor=current_user)
-    membership.own(plan, current_user)
+    plan = store.create_plan(form.title.data, actor=current_user, owner=current_user)
     return redirect(url_for("wizard.step", plan_id=plan.id, slug="starting-point"))
 
 
@@ -63,8 +62,7 @@ def rename_form(plan_id: int):
 @bp.post("/plans/<int:plan_id>/duplicate")
 def duplicate(plan_id: int):
     plan = plan_or_404(plan_id, "manage")
-    copy = store.duplicate_plan(plan, actor=current_user)
-    membership.own(copy, current_user)
+    copy = store.duplicate_plan(plan, actor=current_user, owner=current_user)
     flash(f"Made a copy: “{copy.title}”.", "success")
     return redirect(url_for("plans.index"))
 

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from planner.accounts.models import User
+from planner.accounts.models import Membership, User
 from planner.domain import (
     ENTITIES,
     ENTITY_BY_NAME,
@@ -522,10 +522,18 @@ def next_key(plan_id: int, entity: Entity) -> str:
     return f"{entity.key_prefix}{max(numbers, default=0) + 1}"
 
 
-def create_plan(title: str, actor: Any = None) -> Any:
+def _own(plan: Any, owner: Any) -> None:
+    """Make `owner` the new plan's facilitator in the plan's own transaction: a plan is never
+    saved without someone who can open it, even if the process dies between two statements."""
+    if owner is not None:
+        db.session.add(Membership(plan_id=plan.id, user_id=owner.id, role="facilitator"))
+
+
+def create_plan(title: str, actor: Any = None, *, owner: Any = None) -> Any:
     plan = Plan(title=title.strip())
     db.session.add(plan)
     db.session.flush()
+    _own(plan, owner)
     _touch(plan, actor, _plan_change("create", plan, None, {"title": plan.title}, f"Created the plan “{plan.title}”"))
     db.session.commit()
     return plan
@@ -782,14 +790,16 @@ def create_from_doc(
     title: str | None = None,
     source: str | None = None,
     summary: str | None = None,
+    owner: Any = None,
 ) -> Any:
-    """Create a new plan from a *validated* plan document, all in one transaction. The history
-    records it as one "import" change."""
+    """Create a new plan from a *validated* plan document, with `owner` as its facilitator, all
+    in one transaction. The history records it as one "import" change."""
     plan = Plan(**{f.name: _stored(f, doc.get(f.name, f.empty())) for f in PLAN_FIELDS})
     if title:
         plan.title = title
     db.session.add(plan)
     db.session.flush()
+    _own(plan, owner)
     ids: dict[str, dict[str, int]] = {}
     count = 0
     try:
@@ -818,10 +828,15 @@ def create_from_doc(
     return plan
 
 
-def duplicate_plan(plan: Any, actor: Any = None) -> Any:
+def duplicate_plan(plan: Any, actor: Any = None, *, owner: Any = None) -> Any:
     title = f"Copy of {plan.title}"[: PLAN_FIELDS[0].max_length]
     return create_from_doc(
-        load_doc(plan), actor, title=title, source=f"plan:{plan.id}", summary=f"Copied from “{_short(plan.title)}”"
+        load_doc(plan),
+        actor,
+        title=title,
+        source=f"plan:{plan.id}",
+        summary=f"Copied from “{_short(plan.title)}”",
+        owner=owner,
     )
 
 
