@@ -268,3 +268,30 @@ def test_each_item_has_an_edit_page_that_works_without_script(app, web, plan_id)
     editor = web.get(f"/plans/{plan_id}/items/person/p1/edit").get_data(as_text=True)
     assert re.search(r'<input checked id="person-p1-is_leader"', editor)
     assert web.get(f"/plans/{plan_id}/items/person/p9/edit").status_code == 404
+
+
+def test_checkbox_lists_draw_the_html_wtforms_would_with_every_label_escaped(app) -> None:
+    """The wizard draws checkbox lists itself, for speed; the HTML must stay WTForms' own."""
+    from flask_wtf import FlaskForm
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.widgets import ListWidget
+
+    from planner.wizard.forms import CheckboxesField
+
+    class Form(FlaskForm):
+        pick = CheckboxesField(
+            "Pick",
+            choices=[
+                SelectChoice("a&b", 'Tom & "Jerry"'),
+                SelectChoice("<x>", "<script>alert(1)</script>"),
+                SelectChoice("c", "Plain"),
+            ],
+        )
+
+    with app.test_request_context():
+        form = Form(meta={"csrf": False}, data={"pick": ["<x>", "c"]})
+        ours = form.pick(class_="checks")
+        theirs = ListWidget(prefix_label=False)(form.pick, class_="checks")
+    assert str(ours) == str(theirs)
+    assert "<script>" not in ours and "&lt;script&gt;" in ours
+    assert ours.count("checked") == 2
