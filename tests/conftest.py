@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -267,3 +268,33 @@ def ana(add_user: Any) -> User:
 @pytest.fixture
 def ben(add_user: Any) -> User:
     return add_user("ben@example.org", "Ben Brown")
+
+
+@pytest.fixture
+def failing_app(database_url: str, app: Flask) -> Iterator[Flask]:
+    """An app like production's (exceptions become pages), with a route `/fail` that fails."""
+    failing = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROPAGATE_EXCEPTIONS=False)
+
+    @failing.get("/fail")
+    def fail() -> str:
+        raise RuntimeError("secret detail of the failure")
+
+    yield failing
+    with failing.app_context():  # its connections close now, not whenever they are collected
+        db.engine.dispose()
+
+
+@pytest.fixture
+def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every URL WeasyPrint asks the fetcher for, whether it is served or refused."""
+    from planner.documents.fetcher import AssetFetcher
+
+    asked: list[str] = []
+    real_fetch = AssetFetcher.fetch
+
+    def spy(self: AssetFetcher, url: str, headers: Any = None) -> Any:
+        asked.append(url)
+        return real_fetch(self, url, headers)
+
+    monkeypatch.setattr(AssetFetcher, "fetch", spy)
+    return asked

@@ -13,7 +13,6 @@ header the workshop's fetch() calls send.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -21,8 +20,6 @@ import pytest
 from flask import Flask, url_for
 from sqlalchemy import func, select
 
-from config import TestConfig
-from planner import create_app
 from planner.accounts import membership, users
 from planner.accounts.auth import safe_next
 from planner.accounts.models import Membership, User
@@ -338,20 +335,6 @@ def stays_on_the_site(location: str) -> bool:
 
 
 # ---------------------------------------------------------------- framing
-
-
-@pytest.fixture
-def failing_app(database_url: str, app: Flask) -> Iterator[Flask]:
-    """An app like production's (exceptions become pages), with a route that fails."""
-    failing = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROPAGATE_EXCEPTIONS=False)
-
-    @failing.get("/fail")
-    def fail() -> str:
-        raise RuntimeError("a failure")
-
-    yield failing
-    with failing.app_context():  # its connections close now, not whenever they are collected
-        db.engine.dispose()
 
 
 def test_no_page_can_be_framed_not_even_an_error(

@@ -10,7 +10,6 @@ import shutil
 import socket
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,20 +107,6 @@ def test_a_missing_table_is_a_bug_not_an_outage(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- error pages
-
-
-@pytest.fixture
-def failing_app(database_url: str, app: Flask) -> Iterator[Flask]:
-    """An app like production's (exceptions become pages), with a route that fails."""
-    failing = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROPAGATE_EXCEPTIONS=False)
-
-    @failing.get("/fail")
-    def fail() -> str:
-        raise RuntimeError("secret detail of the failure")
-
-    yield failing
-    with failing.app_context():  # its connections close now, not whenever they are collected
-        db.engine.dispose()
 
 
 def test_a_500_apologises_with_a_request_id_and_no_stack_trace(

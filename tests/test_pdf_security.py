@@ -87,20 +87,6 @@ def hostile_doc() -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture
-def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every URL WeasyPrint asks the fetcher for, whether it is served or refused."""
-    asked: list[str] = []
-    real_fetch = AssetFetcher.fetch
-
-    def spy(self: AssetFetcher, url: str, headers: Any = None) -> Any:
-        asked.append(url)
-        return real_fetch(self, url, headers)
-
-    monkeypatch.setattr(AssetFetcher, "fetch", spy)
-    return asked
-
-
 class _Recorder(BaseHTTPRequestHandler):
     requests: list[str]
 

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 
 from planner.accounts import membership, users
 from planner.accounts.models import Membership, User
-from planner.documents.fetcher import ASSET_BASE, AssetFetcher
+from planner.documents.fetcher import ASSET_BASE
 from planner.domain import ENTITIES, PLAN_FIELDS, STEP_OF_PLAN_FIELD, STEPS, Field, Kind
 from planner.extensions import db
 from planner.history.models import Change, Comment
@@ -349,20 +349,6 @@ def test_the_json_export_gives_every_payload_back_exactly(web: Web, world: dict[
 def plan_lines() -> set[str]:
     """The payloads the document prints (the plan's own fields; names and comments are not in it)."""
     return {*PAYLOADS, TITLE}
-
-
-@pytest.fixture
-def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every URL WeasyPrint asks the fetcher for, whether it is served or refused."""
-    asked: list[str] = []
-    real_fetch = AssetFetcher.fetch
-
-    def spy(self: AssetFetcher, url: str, headers: Any = None) -> Any:
-        asked.append(url)
-        return real_fetch(self, url, headers)
-
-    monkeypatch.setattr(AssetFetcher, "fetch", spy)
-    return asked
 
 
 def test_the_pdf_prints_the_payloads_as_text_and_fetches_nothing(
