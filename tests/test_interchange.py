@@ -580,6 +580,18 @@ def test_uploading_a_broken_plan_lists_the_problems_and_saves_nothing(web: Any, 
 
 
 @needs_base_page
+def test_uploading_two_files_at_once_asks_for_one_and_imports_neither(web: Any, example_doc: dict[str, Any]) -> None:
+    from io import BytesIO
+
+    files = [(BytesIO(raw(example_doc)), "one.json"), (BytesIO(raw(example_doc)), "two.json")]
+    response = web.post("/plans/import", data={"file": files}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Choose one file: each import makes one plan." in response.get_data(as_text=True)
+    with web.client.application.app_context():
+        assert plan_count() == 0
+
+
+@needs_base_page
 def test_uploading_nothing_asks_for_a_file(web: Any) -> None:
     response = web.post("/plans/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 422

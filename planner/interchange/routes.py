@@ -9,13 +9,14 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
 
 from planner.domain import STEPS
 from planner.interchange.transfer import (
@@ -32,8 +33,14 @@ from planner.plans.access import plan_or_404
 bp = Blueprint("interchange", __name__)
 
 
+def _one_file(form: FlaskForm, field: FileField) -> None:
+    """An import makes one plan: a second file must not be dropped without a word."""
+    if len(request.files.getlist(field.name)) > 1:
+        raise ValidationError("Choose one file: each import makes one plan.")
+
+
 class ImportForm(FlaskForm):
-    file = FileField("Plan file (.json)", validators=[FileRequired("Choose a plan file to import.")])
+    file = FileField("Plan file (.json)", validators=[FileRequired("Choose a plan file to import."), _one_file])
 
 
 def first_step_url(plan_id: int) -> str:
