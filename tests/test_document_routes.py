@@ -22,7 +22,6 @@ from werkzeug.http import parse_options_header
 
 from planner.coach import coach_report
 from planner.documents import render, routes
-from planner.documents.fetcher import AssetFetcher
 from planner.documents.markdown import render_markdown
 from planner.documents.render import stop_render_process, use_render_process
 from planner.documents.word import DOCX_MIMETYPE, render_docx
@@ -164,20 +163,14 @@ def test_outside_tests_pdfs_are_drawn_in_a_render_process(app: Flask) -> None:
 
 
 def test_the_render_process_draws_the_same_pdf_without_the_web_process_drawing(
-    app: Flask, client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch, fetched: list[str]
 ) -> None:
     plan = new_plan("Drawn elsewhere")
     url = f"/plans/{plan.id}/document.pdf"
     in_process = client.get(url).data
+    assert fetched  # drawn here, it fetched its stylesheet in this process
+    fetched.clear()
 
-    drawn_here: list[str] = []
-    real_fetch = AssetFetcher.fetch
-
-    def spy(self: AssetFetcher, url: str, headers: Any = None) -> Any:
-        drawn_here.append(url)
-        return real_fetch(self, url, headers)
-
-    monkeypatch.setattr(AssetFetcher, "fetch", spy)
     monkeypatch.setitem(app.config, "PDF_RENDER_PROCESS", True)
     try:
         elsewhere = client.get(url).data
@@ -185,7 +178,7 @@ def test_the_render_process_draws_the_same_pdf_without_the_web_process_drawing(
     finally:
         stop_render_process()
     assert elsewhere == again == in_process
-    assert drawn_here == []
+    assert fetched == []  # nothing was drawn in this process
 
 
 def test_every_pdf_a_process_draws_uses_its_one_font_configuration(
