@@ -99,6 +99,9 @@ class Config:
     # Where rendered PDFs are kept until their plan changes (planner/documents/cache.py); every
     # app process on a machine should share it. Empty switches the cache off.
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+    # Each app process keeps what step pages draw the same for everyone, per plan revision
+    # (planner/pagecache.py). PAGE_CACHE=0 draws every page anew, to compare.
+    PAGE_CACHE = _flag("PAGE_CACHE", default=True)
 
 
 class TestConfig(Config):

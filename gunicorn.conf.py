@@ -27,9 +27,13 @@ threads = int(os.environ.get("PLANNER_THREADS", "32"))
 # which a cold PDF of a large plan on a busy machine would otherwise outlast.
 timeout = 120
 graceful_timeout = 30
-# Recycle workers now and then, so that memory fragmented by big renders is given back.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, so that memory fragmented over time is given back. Not often:
+# PDFs are drawn in a render process of their own, so a worker grows little, and a new worker
+# costs about 2 s of CPU to load the app and draw again the page parts it keeps
+# (planner/pagecache.py). Every 2000 requests, under load, that was a restart every 20 s a
+# worker, and a tenth of the step pages' time (docs/performance.md).
+max_requests = 20000
+max_requests_jitter = 2000
 # Behind a reverse proxy, which keeps its own connections open.
 keepalive = 5
 # No access log from gunicorn: the app writes one line per request itself, with its request id

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import random
@@ -238,8 +239,13 @@ class Editor:
         self.count = 0
 
     def timed(self, kind: str, method: str, path: str, form: Any = None) -> tuple[int, str]:
+        """The answer's status and body; status 0 when none came (counted as an error by the
+        caller, as any other unexpected status), so one editor's thread never dies of it."""
         began = time.perf_counter()
-        status, body = self.browser.request(method, path, form)
+        try:
+            status, body = self.browser.request(method, path, form)
+        except (OSError, http.client.HTTPException) as exc:
+            return 0, f"no answer: {exc!r}"
         self.results.time(kind, time.perf_counter() - began)
         return status, body
 
@@ -252,17 +258,17 @@ class Editor:
 
     def baseline_loop(self, until: float) -> None:
         while time.monotonic() < until:
-            status, _ = self.timed("baseline", "GET", f"/bench/baseline/{self.plan_id}")
+            status, body = self.timed("baseline", "GET", f"/bench/baseline/{self.plan_id}")
             if status != 200:
-                self.results.error(f"baseline {status}")
+                self.results.error(f"baseline {status} {body[:200]}")
 
     def step_loop(self, until: float) -> None:
         """Step pages only, back to back: the same load as the baseline's, page for request."""
         while time.monotonic() < until:
             step = self.rng.choice(STEPS)
-            status, _ = self.timed("step page, alone", "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
+            status, body = self.timed("step page, alone", "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
             if status != 200:
-                self.results.error(f"step page {step.slug}: {status}")
+                self.results.error(f"step page {step.slug}: {status} {body[:200]}")
 
     def unique(self) -> str:
         self.count += 1
@@ -273,7 +279,7 @@ class Editor:
             step = self.rng.choice(STEPS)
             status, page = self.timed("step page", "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
             if status != 200:
-                self.results.error(f"step page {step.slug}: {status}")
+                self.results.error(f"step page {step.slug}: {status} {page[:200]}")
                 continue
             self.timed("baseline, during the editing", "GET", f"/bench/baseline/{self.plan_id}")
             roll = self.rng.random()
@@ -304,7 +310,7 @@ class Editor:
     def edit_item(self, path: str, entity_name: str, key: str) -> None:
         status, form_html = self.timed("edit form", "GET", path)
         if status != 200:
-            self.results.error(f"edit form {entity_name} {key}: {status}")
+            self.results.error(f"edit form {entity_name} {key}: {status} {form_html[:200]}")
             return
         entity = ENTITY_BY_NAME[entity_name]
         target = self.rng.choice(self._text_fields(entity.fields))
@@ -497,7 +503,7 @@ def report(args: argparse.Namespace, run: dict[str, Any], check: dict[str, Any],
     editing = rows["step page (GET), while editing"]
     load = " / ".join(f"{v:.1f}" for v in server["load_before"])
     after = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    cache = ", `page_doc` off" if args.no_page_doc_cache else ""
+    cache = ", `PAGE_CACHE` off" if args.no_page_cache else ""
     lines = [
         f"### {args.editors} editors: gunicorn ({args.workers} gthread workers, gunicorn.conf.py), PostgreSQL{cache}",
         "",
@@ -558,14 +564,14 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="at most this long between opening a form and saving")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--no-page-doc-cache", action="store_true", help="step pages read the plan anew each time (store.page_doc off)"
+        "--no-page-cache", action="store_true", help="step pages drawn anew each time (planner/pagecache.py off)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if not 1 <= args.editors <= 200 or not 1 <= args.seconds <= 300 or not 1 <= args.baseline_seconds <= 120:
         parser.error("1-200 editors, 1-300 s of editing, 1-120 s of baseline")
 
-    os.environ["BENCH_PAGE_DOC_CACHE"] = "" if args.no_page_doc_cache else "1"
+    os.environ["BENCH_PAGE_CACHE"] = "" if args.no_page_cache else "1"
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(postgres())
         info = prepare(database_url, args.editors)

@@ -35,12 +35,12 @@ def with_baseline_route(app: Flask) -> Flask:
     return app
 
 
-# An empty BENCH_PAGE_DOC_CACHE turns off the step pages' per-revision plan documents, to compare.
+# An empty BENCH_PAGE_CACHE draws every step page anew (planner/pagecache.py off), to compare.
 app = with_baseline_route(
     with_plain_file_route(
         create_app(
             PDF_RENDER_PROCESS=bool(os.environ.get("BENCH_PDF_RENDER_PROCESS", "1")),
-            PAGE_DOC_CACHE=bool(os.environ.get("BENCH_PAGE_DOC_CACHE", "1")),
+            PAGE_CACHE=bool(os.environ.get("BENCH_PAGE_CACHE", "1")),
         )
     )
 )

@@ -85,6 +85,9 @@ class PlanCore:
     revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # Bumped when the plan's own fields change: edits of them are checked against it.
     fields_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    # Bumped when the team's talk around the plan changes (a comment, a step's owner or due
+    # date), which moves no revision: step pages keep what they read of it on this.
+    discussion_revision: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
@@ -145,4 +148,11 @@ REF_TABLES: dict[tuple[str, str], Table] = {
     if field.kind is Kind.REF_LIST
 }
 
-__all__ = ["ITEM_MODELS", "REF_TABLES", "Plan", "column_name", "date", "utcnow"]
+
+def discussed(plan: Any) -> None:
+    """Note, in the write about to be committed, that the talk around `plan` changed."""
+    # In SQL, so that two processes writing at once both count.
+    plan.discussion_revision = Plan.discussion_revision + 1
+
+
+__all__ = ["ITEM_MODELS", "REF_TABLES", "Plan", "column_name", "date", "discussed", "utcnow"]

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from config import TestConfig
-from planner import create_app
+from planner import create_app, pagecache
 from planner.accounts.models import Membership, User
 from planner.extensions import db
 
@@ -52,10 +52,11 @@ def reset_schema(app: Flask) -> None:
 
 def _forget_the_last_user() -> None:
     """A request made while a test holds an app context (`ctx`) runs in that context and sees
-    its `g`, where Flask-Login keeps the user and Flask-WTF the session's CSRF token: forget
-    them, as a fresh context would (two clients in one test have two sessions)."""
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
+    its `g`, where Flask-Login keeps the user, Flask-WTF the session's CSRF token and
+    `planner.pagecache` its key for the request: forget them, as a fresh context would (two
+    clients in one test have two sessions)."""
+    for name in ("_login_user", "csrf_token", "page_parts", "page_cache_off", "plan", "plan_role", "membership"):
+        g.pop(name, None)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +75,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Any:
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    pagecache.clear()  # what was drawn of one test's plans must not meet the next test's
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

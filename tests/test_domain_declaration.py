@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import planner.domain
+from planner import pagecache
 from planner.domain import (
     ENTITIES,
     ENTITY_BY_COLLECTION,
@@ -146,6 +147,9 @@ def grow(monkeypatch: pytest.MonkeyPatch, entity_name: str, *new: Field) -> Enti
     # One dict object serves planner.domain and the declaration: change it in place.
     monkeypatch.setitem(declaration.ENTITY_BY_NAME, entity_name, grown)
     monkeypatch.setitem(declaration.ENTITY_BY_COLLECTION, grown.collection, grown)
+    # A process never changes its declaration: a grown one comes with a deploy, whose new
+    # processes have drawn no page yet (planner.pagecache).
+    pagecache.clear()
     return grown
 
 
@@ -153,6 +157,7 @@ def grow_plan(monkeypatch: pytest.MonkeyPatch, *new: Field) -> tuple[Field, ...]
     fields = (*declaration.PLAN_FIELDS, *new)
     for module in (declaration, planner.domain):
         monkeypatch.setattr(module, "PLAN_FIELDS", fields)
+    pagecache.clear()
     return fields
 
 

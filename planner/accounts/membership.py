@@ -32,10 +32,10 @@ class MembershipRefused(ValueError):
 # ---------------------------------------------------------------- reading
 
 
-def plan_and_role(plan_id: int, user_id: int) -> tuple[Any, str] | None:
-    """The plan and the user's role in it, in one query; None when either is missing."""
+def plan_and_membership(plan_id: int, user_id: int) -> tuple[Any, Membership] | None:
+    """The plan and the user's membership of it, in one query; None when either is missing."""
     row = db.session.execute(
-        select(Plan, Membership.role)
+        select(Plan, Membership)
         .join(Membership, Membership.plan_id == Plan.id)
         .where(Plan.id == plan_id, Membership.user_id == user_id)
     ).first()

@@ -12,7 +12,7 @@ from planner.accounts.models import Membership, User
 from planner.domain import STEP_BY_SLUG, Step
 from planner.extensions import db
 from planner.history.models import StepAssignment
-from planner.models import Plan
+from planner.models import Plan, discussed
 
 
 class AssignmentRefused(ValueError):
@@ -25,7 +25,11 @@ class Assignment:
     owner_id: int | None
     owner: str | None  # the owner's name
     due: date | None
-    overdue: bool = False
+
+    @property
+    def overdue(self) -> bool:
+        """Asked when shown, not when read: step pages keep an assignment across days."""
+        return _overdue(self.due)
 
 
 def _overdue(due: date | None) -> bool:
@@ -40,7 +44,7 @@ def assignment(plan_id: int, step_slug: str) -> Assignment | None:
     ).first()
     if row is None or (row[0].owner_id is None and row[0].due is None):
         return None
-    return Assignment(STEP_BY_SLUG[step_slug], row[0].owner_id, row[1], row[0].due, _overdue(row[0].due))
+    return Assignment(STEP_BY_SLUG[step_slug], row[0].owner_id, row[1], row[0].due)
 
 
 def assign(plan: Any, step_slug: str, owner_id: int | None, due: date | None) -> Assignment | None:
@@ -62,6 +66,7 @@ def assign(plan: Any, step_slug: str, owner_id: int | None, due: date | None) ->
             row = StepAssignment(plan_id=plan.id, step=step_slug)
             db.session.add(row)
         row.owner_id, row.due = owner_id, due
+    discussed(plan)
     db.session.commit()
     return assignment(plan.id, step_slug)
 

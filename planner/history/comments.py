@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from planner.accounts.models import User
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY
 from planner.extensions import db
 from planner.history.models import Comment
-from planner.models import ITEM_MODELS
+from planner.models import ITEM_MODELS, discussed
 
 MAX_LENGTH = 2000
 
@@ -21,32 +22,46 @@ class CommentRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class Said:
+    """One comment as a page shows it: plain values, which a page may keep between requests."""
+
+    id: int
+    user_id: int | None
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Thread:
-    """A step's comments: those on the step itself, and those on each item, oldest first."""
+    """A step's comments: those on the step itself, and those on each item, oldest first, each
+    with its author's name."""
 
-    on_step: list[tuple[Comment, str | None]]
-    on_items: dict[tuple[str, str], list[tuple[Comment, str | None]]]
+    on_step: tuple[tuple[Said, str | None], ...]
+    on_items: dict[tuple[str, str], tuple[tuple[Said, str | None], ...]]
 
-    def of(self, entity_name: str, key: str) -> list[tuple[Comment, str | None]]:
-        return self.on_items.get((entity_name, key), [])
+    def of(self, entity_name: str, key: str) -> tuple[tuple[Said, str | None], ...]:
+        return self.on_items.get((entity_name, key), ())
 
 
 def thread(plan_id: int, step_slug: str) -> Thread:
     """Every comment of one step, with its author's name, in one query."""
     rows = db.session.execute(
-        select(Comment, User.name)
+        select(
+            Comment.id, Comment.user_id, Comment.body, Comment.created_at, Comment.entity, Comment.item_key, User.name
+        )
         .outerjoin(User, User.id == Comment.user_id)
         .where(Comment.plan_id == plan_id, Comment.step == step_slug)
         .order_by(Comment.created_at, Comment.id)
-    ).tuples()
-    on_step: list[tuple[Comment, str | None]] = []
-    on_items: dict[tuple[str, str], list[tuple[Comment, str | None]]] = {}
-    for comment, name in rows:
-        if comment.entity and comment.item_key:
-            on_items.setdefault((comment.entity, comment.item_key), []).append((comment, name))
+    )
+    on_step: list[tuple[Said, str | None]] = []
+    on_items: dict[tuple[str, str], list[tuple[Said, str | None]]] = {}
+    for comment_id, user_id, body, created_at, entity, item_key, name in rows:
+        said = (Said(comment_id, user_id, body, created_at), name)
+        if entity and item_key:
+            on_items.setdefault((entity, item_key), []).append(said)
         else:
-            on_step.append((comment, name))
-    return Thread(on_step, on_items)
+            on_step.append(said)
+    return Thread(tuple(on_step), {key: tuple(said) for key, said in on_items.items()})
 
 
 def add_comment(
@@ -77,6 +92,7 @@ def add_comment(
         body=body,
     )
     db.session.add(comment)
+    discussed(plan)
     db.session.commit()
     return comment
 
@@ -89,5 +105,6 @@ def delete_comment(plan: Any, comment_id: int, user: Any) -> Comment:
     if comment.user_id is None or comment.user_id != getattr(user, "id", None):
         raise CommentRefused("Only the person who wrote a comment can delete it.")
     db.session.delete(comment)
+    discussed(plan)
     db.session.commit()
     return comment

@@ -34,14 +34,22 @@ def _user_id(user: Any) -> int | None:
     return getattr(user, "id", None)
 
 
-def record_visit(plan_id: int, user: Any, now: datetime | None = None) -> datetime | None:
+def _membership(plan_id: int, user_id: int, known: Membership | None) -> Membership | None:
+    """The user's membership of the plan: `known` when it is that one (the request has read
+    it already: `planner.plans.access`), else read."""
+    if known is not None and known.plan_id == plan_id and known.user_id == user_id:
+        return known
+    return db.session.scalar(select(Membership).where(Membership.plan_id == plan_id, Membership.user_id == user_id))
+
+
+def record_visit(
+    plan_id: int, user: Any, now: datetime | None = None, membership: Membership | None = None
+) -> datetime | None:
     """Note that `user` is looking at the plan; returns when their previous visit was, if any."""
     user_id = _user_id(user)
     if user_id is None:
         return None
-    membership = db.session.scalar(
-        select(Membership).where(Membership.plan_id == plan_id, Membership.user_id == user_id)
-    )
+    membership = _membership(plan_id, user_id, membership)
     if membership is None:
         return None
     now = now or utcnow()
@@ -66,6 +74,11 @@ class News:
     def item(self, entity_name: str, key: str) -> bool:
         return (entity_name, key) in self.items
 
+    @property
+    def step_counts(self) -> tuple[tuple[str, int], ...]:
+        """How many changes each step has, as a key of what the progress bar shows."""
+        return tuple(sorted(self.steps.items()))
+
     def __bool__(self) -> bool:
         return bool(self.steps)
 
@@ -73,14 +86,13 @@ class News:
 NO_NEWS = News()
 
 
-def news(plan_id: int, user: Any) -> News:
+def news(plan_id: int, user: Any, membership: Membership | None = None) -> News:
     """What others changed since the member's previous visit (nothing on a first visit)."""
     user_id = _user_id(user)
     if user_id is None:
         return NO_NEWS
-    since = db.session.scalar(
-        select(Membership.previous_visit_at).where(Membership.plan_id == plan_id, Membership.user_id == user_id)
-    )
+    found = _membership(plan_id, user_id, membership)
+    since = found.previous_visit_at if found else None
     if since is None:
         return NO_NEWS
     others = (

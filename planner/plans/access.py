@@ -9,7 +9,8 @@ Every route with a `<int:plan_id>` goes through `plan_or_404(plan_id, need)`, fi
 - nobody signed in: the browser goes to the log-in page and comes back; a fetch() gets 401;
 - signed in but not a member (or no such plan): 404, the same answer, so ids leak nothing;
 - a member whose role is too low for `need`: 403, a page that says what their role allows;
-- otherwise the plan, with the person's role in `g.plan_role` (templates ask `can("edit")`).
+- otherwise the plan, with the person's role in `g.plan_role` (templates ask `can("edit")`)
+  and their membership in `g.membership`.
 
 The roles are viewer < editor < facilitator (`planner.accounts.roles`). A new plan route must
 also be added to the table in tests/test_roles.py, which fails until it is.
@@ -31,12 +32,12 @@ def plan_or_404(plan_id: int, need: str = "view") -> Any:
         raise ValueError(f"unknown need {need!r}; use one of {', '.join(roles.NEEDS)}")
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
-    found = membership.plan_and_role(plan_id, current_user.id)
+    found = membership.plan_and_membership(plan_id, current_user.id)
     if found is None:
         abort(404)
-    plan, role = found
-    g.plan, g.plan_role = plan, role
-    if not roles.allows(role, need):
+    plan, g.membership = found
+    g.plan, g.plan_role = plan, g.membership.role
+    if not roles.allows(g.plan_role, need):
         abort(403)
     return plan
 

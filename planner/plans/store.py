@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import pickle
 import re
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from planner import pagecache
 from planner.accounts.models import Membership, User
 from planner.domain import (
     ENTITIES,
@@ -208,34 +207,12 @@ def load_doc(plan: Any) -> dict[str, Any]:
     return doc
 
 
-# Plan documents of recent revisions, per process, pickled (`page_doc`).
-_PAGE_DOCS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-_PAGE_DOCS_LOCK = threading.Lock()
-PAGE_DOCS_KEPT = 32
-
-
 def page_doc(plan: Any) -> dict[str, Any]:
-    """`load_doc` for a page that only shows the plan: kept per process by the plan's revision,
-    so pages opened between two writes skip its queries (a fifth of a step page's time). Every
-    write moves the revision on (`_touch`), so a changed plan never meets its old document;
-    `created_at` tells apart a new plan that SQLite gives a deleted plan's id. The revision is
+    """`load_doc` for a page that only shows the plan, kept per process for the plan's revision
+    (`planner.pagecache`): pages opened between two writes skip its queries. The revision is
     read before the items, so a document is never older than its key. Each caller gets its own
-    copy. Off under TESTING (tests may change rows behind the store's back), unless
-    `PAGE_DOC_CACHE` says otherwise."""
-    if not current_app.config.get("PAGE_DOC_CACHE", not current_app.testing):
-        return load_doc(plan)
-    key = (plan.id, plan.created_at, plan.revision)
-    with _PAGE_DOCS_LOCK:
-        kept = _PAGE_DOCS.get(key)
-        if kept is not None:
-            _PAGE_DOCS.move_to_end(key)
-    if kept is None:
-        kept = pickle.dumps(load_doc(plan))
-        with _PAGE_DOCS_LOCK:
-            _PAGE_DOCS[key] = kept
-            while len(_PAGE_DOCS) > PAGE_DOCS_KEPT:
-                _PAGE_DOCS.popitem(last=False)
-    return pickle.loads(kept)
+    copy."""
+    return pickle.loads(pagecache.per_revision(plan, "doc", lambda: pickle.dumps(load_doc(plan))))
 
 
 def item_versions(plan_id: int, entity: Entity) -> dict[str, int]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from planner import pagecache
 from planner.coach import coach_report, findings_for_step, picture_svg
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
 from planner.history import conflicts, visits
@@ -50,47 +51,57 @@ def _step_url(plan_id: int, step: Step, anchor: str | None = None) -> str:
     return url_for("wizard.step", plan_id=plan_id, slug=step.slug, _anchor=anchor)
 
 
+class _StepForms:
+    """A step page's forms, built when a part of the page that shows them is drawn: most step
+    pages show the parts kept for the plan's revision (`planner.pagecache`) and build none.
+    `failed` is (form id, form) for a form that did not validate, shown as the person sent it.
+    A fresh form must not read the request: on a failed POST it holds another form's fields."""
+
+    def __init__(self, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None) -> None:
+        self.doc, self.step = doc, step
+        self.failed_id, self.failed_form = failed if failed else (None, None)
+
+    def _form(self, form_id: str, fields: tuple[Field, ...], **kwargs: Any) -> FlaskForm:
+        if form_id == self.failed_id:
+            return self.failed_form
+        return form_class(fields, self.doc)(formdata=None, prefix=form_id, **kwargs)
+
+    def fields(self) -> FlaskForm:
+        fields = _plan_fields(self.step)
+        return self._form("plan", fields, data=form_data(fields, self.doc))
+
+    def new(self, entity: Entity) -> FlaskForm:
+        return self._form(f"new-{entity.name}", entity.fields)
+
+    def of_item(self, entity: Entity, key: str) -> FlaskForm | None:
+        """The item's edit form, only when it came back with errors. Edit forms are otherwise
+        built on demand (see `edit_item`): with every reference offered as a checkbox, a form
+        per item would make a step page grow with the square of the plan."""
+        return self.failed_form if self.failed_id == f"{entity.name}-{key}" else None
+
+
 def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None = None, status=200):
     """Render a step page. `failed` is (form id, form) for a form that did not validate."""
-    failed_id, failed_form = failed if failed else (None, None)
-
-    def form(form_id: str, form_cls: type[FlaskForm], **kwargs: Any) -> FlaskForm:
-        """The failed form as the person sent it, or a fresh one. A fresh form must not read
-        the request: on a failed POST it holds another form's fields."""
-        return failed_form if form_id == failed_id else form_cls(formdata=None, prefix=form_id, **kwargs)
-
-    fields_form = None
-    if step.plan_fields:
-        fields = _plan_fields(step)
-        fields_form = form("plan", form_class(fields, doc), data=form_data(fields, doc))
-    lists = []
-    for name in step.entities:
-        entity = ENTITY_BY_NAME[name]
-        form_cls = form_class(entity.fields, doc)
-        # Edit forms are built on demand (see `edit_item`): with every reference offered as a
-        # checkbox, a form per item would make a step page grow with the square of the plan.
-        rows = [
-            (item, failed_form if failed_id == f"{entity.name}-{item['key']}" else None)
-            for item in view.items(doc, entity)
-        ]
-        lists.append((entity, rows, form(f"new-{entity.name}", form_cls)))
-    report = coach_report(doc)
+    if failed:
+        pagecache.turn_off()
+    lists = [(entity, view.items(doc, entity)) for entity in (ENTITY_BY_NAME[name] for name in step.entities)]
+    report = pagecache.per_revision(plan, "coach", lambda: coach_report(doc))
     review = step.slug == "review"
     return (
         render_template(
             "wizard/review.html" if review else "wizard/step.html",
             report=report,
             advice=report.checks if review else findings_for_step(report, step.slug),
-            picture=picture_svg(report) if review else None,
+            picture=pagecache.per_revision(plan, "picture", lambda: picture_svg(report)) if review else None,
             plan=plan,
             doc=doc,
             step=step,
-            progress=view.progress(doc),
+            progress=pagecache.per_revision(plan, "progress", lambda: view.progress(doc)),
             names=view.names(doc),
-            fields_form=fields_form,
+            forms=_StepForms(doc, step, failed),
             lists=lists,
-            failed_id=failed_id,
-            **step_context(plan, step, failed_id),
+            failed_id=failed[0] if failed else None,
+            **step_context(plan, step, failed[0] if failed else None),
         ),
         status,
     )
@@ -100,7 +111,7 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
 def step(plan_id: int, slug: str):
     plan = plan_or_404(plan_id, "view")
     step = _step_or_404(slug)
-    visits.record_visit(plan.id, current_user)
+    visits.record_visit(plan.id, current_user, membership=g.membership)
     return _render_step(plan, store.page_doc(plan), step)
 
 

@@ -1,0 +1,230 @@
+"""Step pages keep what they draw the same for everyone (`planner.pagecache`): what they show
+must be exactly what a page drawn anew would show, to each member, whoever opened it first.
+
+The rest of the suite runs with the parts kept too (`PAGE_CACHE` is on in TestConfig, and
+tests/conftest.py empties them between tests); these tests aim at what could leak between
+members through a kept part: a CSRF token, a role's buttons, someone's changed marks, their
+comments' Delete buttons, a form sent back with errors, a day-old "overdue".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from planner import pagecache
+from planner.accounts.models import Membership
+from planner.domain import STEPS
+from planner.extensions import db
+from planner.history import assignments
+from planner.models import utcnow
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def page(web: Any, url: str) -> str:
+    response = web.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def tokens_named(html: str) -> str:
+    """The page with its session's CSRF token written as TOKEN: two requests of one session
+    may sign it at different seconds. A token that is not the page's own stays as it is."""
+    token = CSRF_META.search(html).group(1)
+    return html.replace(token, "TOKEN")
+
+
+def drawn_anew(app: Any, web: Any, url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as anew:
+        anew.setitem(app.config, "PAGE_CACHE", False)
+        return page(web, url)
+
+
+@pytest.fixture
+def team(
+    app: Any, web: Any, as_user: Any, add_user: Any, add_member: Any, example_plan: Any, editor: Any, viewer: Any
+) -> dict[str, Any]:
+    """The example plan with comments by two people, a step owner, and changes made since the
+    editor's last visit, so that every member's page has something of their own. A second
+    editor, with the same role and nothing of their own, is shown what the first one's is not."""
+    plan_id = example_plan.id
+    as_editor, as_viewer = as_user(editor), as_user(viewer)
+    second = add_user("edna@example.org", "Edna Editor")
+    add_member(example_plan, second, "editor")
+    page(as_editor, f"/plans/{plan_id}/steps/audiences")  # a visit, which the changes come after
+    db.session.execute(
+        update(Membership).where(Membership.user_id == editor.id).values(current_visit_at=utcnow() - timedelta(hours=2))
+    )
+    db.session.commit()
+    for who, body, where in [
+        (as_editor, "Eddie on the parents", {"step": "audiences", "entity": "segment", "key": "s1"}),
+        (web, "Owner on the parents", {"step": "audiences", "entity": "segment", "key": "s1"}),
+        (web, "Owner on the step", {"step": "audiences"}),
+        (as_editor, "Eddie on the channels", {"step": "listening"}),
+    ]:
+        assert who.post(f"/plans/{plan_id}/comments", {"body": body, **where}).status_code == 302
+    web.post(f"/plans/{plan_id}/steps/audiences/assignment", {"owner": str(editor.id), "due": "2031-03-14"})
+    edit = page(web, f"/plans/{plan_id}/items/segment/s2/edit")
+    version = re.search(r'name="base_version" value="(\d+)"', edit).group(1)
+    saved = web.post(
+        f"/plans/{plan_id}/items/segment/s2",
+        {"segment-s2-name": "Renters by the river", "segment-s2-priority": "primary", "base_version": version},
+    )
+    assert saved.status_code == 302
+    return {"plan_id": plan_id, "owner": web, "editor": as_editor, "viewer": as_viewer, "second": as_user(second)}
+
+
+def test_every_step_page_shows_each_member_what_a_page_drawn_anew_shows(
+    app: Any, team: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = [team["viewer"], team["owner"], team["editor"], team["second"]]
+    for step in STEPS:
+        url = f"/plans/{team['plan_id']}/steps/{step.slug}"
+        # Each member in turn, so that each meets the parts the one before them drew.
+        for _ in range(2):
+            kept = [page(web, url) for web in members]
+        for web, shown in zip(members, kept, strict=True):
+            assert tokens_named(shown) == tokens_named(drawn_anew(app, web, url, monkeypatch)), step.slug
+
+    audiences = f"/plans/{team['plan_id']}/steps/audiences"
+    viewers, owners, editors, seconds = (page(web, audiences) for web in members)
+    # What differs between them is there: the editor's changed mark, each one's own Delete.
+    assert "Changed</a>" in editors and "Changed</a>" not in owners + seconds
+    assert editors.count('class="link-button danger">Delete</button>') == 1
+    assert owners.count('class="link-button danger">Delete</button>') == 2
+    assert "Delete</button>" not in viewers + seconds.replace('class="danger small">Delete', "")
+    assert "Add comment" not in viewers and "Add comment" in seconds
+
+
+def test_a_kept_part_carries_the_csrf_token_of_whoever_is_shown_it(team: dict[str, Any]) -> None:
+    url = f"/plans/{team['plan_id']}/steps/goals"
+    owners = page(team["owner"], url)
+    editors = page(team["editor"], url)
+    owner_token, editor_token = (CSRF_META.search(html).group(1) for html in (owners, editors))
+    assert owner_token != editor_token
+    assert owner_token not in editors
+    assert set(re.findall(r'name="(?:new-goal-)?csrf_token"[^>]*value="([^"]+)"', editors)) == {editor_token}
+
+    # The token on the kept form is the editor's, so the form works for them.
+    sent = re.search(r'name="new-goal-csrf_token"[^>]*value="([^"]+)"', editors).group(1)
+    added = team["editor"].client.post(
+        f"/plans/{team['plan_id']}/items/goal/new",
+        data={"new-goal-csrf_token": sent, "new-goal-statement": "Neighbours lend to neighbours."},
+    )
+    assert added.status_code == 302
+    assert "Neighbours lend to neighbours." in page(team["owner"], url)
+
+
+def test_a_viewer_never_meets_an_editors_buttons_nor_an_editor_a_viewers_page(team: dict[str, Any]) -> None:
+    url = f"/plans/{team['plan_id']}/steps/engagement"
+    editors = page(team["editor"], url)
+    viewers = page(team["viewer"], url)
+    assert "Move up" in editors and ">Add comment<" in editors
+    assert "you can read it and download it" in viewers
+    assert "<form" not in viewers.split("<main", 1)[1].replace('action="/logout"', "")
+    assert "you can read it and download it" not in page(team["editor"], url)
+
+
+def write(team: dict[str, Any], what: str) -> str:
+    """Make one kind of write as the facilitator; returns the text it puts on the step page."""
+    web, plan_id = team["owner"], team["plan_id"]
+    base = f"/plans/{plan_id}"
+    if what == "add":
+        web.post(f"{base}/items/segment/new", {"new-segment-name": "Night-shift nurses"})
+        return "Night-shift nurses"
+    if what == "delete":
+        web.post(f"{base}/items/segment/s4/delete", {"confirm": "yes"})
+        return "!Local makers and DIY creators"
+    if what == "move":
+        web.post(f"{base}/items/segment/s1/move", {"direction": "down"})
+        return "order:s2,s1"
+    if what == "fields":
+        form = page(web, f"{base}/steps/engagement")
+        version = re.search(r'name="base_version" value="(\d+)"', form).group(1)
+        saved = web.post(
+            f"{base}/steps/engagement",
+            {"plan-voice": "On the first quiz night of each month.", "base_version": version},
+        )
+        assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
+        return "On the first quiz night of each month."
+    if what == "comment":
+        web.post(f"{base}/comments", {"body": "Who knows the flats best?", "step": "audiences"})
+        return "Who knows the flats best?"
+    if what == "uncomment":
+        html = page(web, f"{base}/steps/audiences")
+        comment_id = re.search(r'/comments/(\d+)/delete"', html).group(1)
+        web.post(f"{base}/comments/{comment_id}/delete")
+        return "!Owner on the parents"
+    if what == "owner":
+        web.post(f"{base}/steps/audiences/assignment", {"owner": "", "due": ""})
+        return "No owner for this step yet."
+    raise ValueError(what)
+
+
+@pytest.mark.parametrize("what", ["add", "delete", "move", "fields", "comment", "uncomment", "owner"])
+def test_every_kind_of_write_shows_at_once_on_a_page_someone_else_had_open(team: dict[str, Any], what: str) -> None:
+    url = f"/plans/{team['plan_id']}/steps/{'engagement' if what == 'fields' else 'audiences'}"
+    before = page(team["editor"], url)
+    shown = write(team, what)
+    after = page(team["editor"], url)
+    if shown.startswith("order:"):
+        first, second = shown.removeprefix("order:").split(",")
+        assert before.index(f'id="segment-{second}"') < before.index(f'id="segment-{first}"')
+        assert after.index(f'id="segment-{first}"') < after.index(f'id="segment-{second}"')
+    elif shown.startswith("!"):
+        assert shown[1:] in before and shown[1:] not in after
+    else:
+        assert shown not in before and shown in after
+
+
+def test_a_form_sent_back_with_errors_is_shown_only_to_its_sender_and_only_once(team: dict[str, Any]) -> None:
+    plan_id = team["plan_id"]
+    refused = team["editor"].post(f"/plans/{plan_id}/items/segment/new", {"new-segment-name": "x" * 5000})
+    assert refused.status_code == 422
+    assert "x" * 5000 in refused.get_data(as_text=True) and 'role="alert"' in refused.get_data(as_text=True)
+    for web in (team["editor"], team["owner"]):
+        again = page(web, f"/plans/{plan_id}/steps/audiences")
+        assert "x" * 50 not in again and 'class="error" role="alert"' not in again
+
+
+def test_an_owners_due_date_turns_overdue_the_day_after_though_the_page_was_kept(
+    team: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tomorrow = date.today() + timedelta(days=1)
+    team["owner"].post(f"/plans/{team['plan_id']}/steps/team/assignment", {"owner": "", "due": tomorrow.isoformat()})
+    url = f"/plans/{team['plan_id']}/steps/team"
+    assert "(overdue)" not in page(team["editor"], url)
+
+    class TwoDaysOn(date):
+        @classmethod
+        def today(cls) -> date:
+            return tomorrow + timedelta(days=1)
+
+    monkeypatch.setattr(assignments, "date", TwoDaysOn)
+    assert "(overdue)" in page(team["editor"], url)
+
+
+def test_parts_are_kept_per_process_and_the_oldest_go_first() -> None:
+    kept = pagecache.RevisionCache(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # now the most recently used
+    kept.put("c", 3)
+    assert (kept.get("a"), kept.get("b"), kept.get("c"), len(kept)) == (1, None, 3, 2)
+
+
+def test_drawn_parts_are_kept_up_to_a_weight_not_a_count() -> None:
+    kept = pagecache.RevisionCache(100, weigh=len)
+    kept.put("page", "x" * 60)
+    kept.put("item", "y" * 30)
+    kept.put("item", "z" * 30)  # the same key again weighs once
+    assert len(kept) == 2
+    kept.put("other page", "w" * 60)
+    assert (kept.get("page"), kept.get("item")) == (None, "z" * 30)
+    kept.put("too big", "v" * 200)  # heavier than all: kept nowhere, and nothing else is left
+    assert len(kept) == 0
