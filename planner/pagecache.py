@@ -123,29 +123,38 @@ def per_discussion(plan: Any, name: str, compute: Callable[[], Any]) -> Any:
     return _kept((plan.id, plan.created_at, "discussion", plan.discussion_revision, name), compute)
 
 
-def _request_parts() -> tuple[tuple[Any, ...], str] | None:
-    """This request's part of every fragment's key, and its CSRF token; None when parts are not
-    kept. Worked out once per request: a step page has a few fragments per item."""
+def _request_parts() -> tuple[tuple[Any, ...], int, str] | None:
+    """This request's part of every fragment's key (the plan, the role, the URL root), the
+    plan's revision and the CSRF token; None when parts are not kept. Worked out once per
+    request: a step page has a few fragments per item."""
     found = g.get("page_parts")
     if found is None:
         plan = g.get("plan")
         if plan is None or not enabled():
             found = ()
         else:
-            found = ((*_plan_key(plan), g.get("plan_role"), request.script_root), generate_csrf())
+            found = (
+                (plan.id, plan.created_at, g.get("plan_role"), request.script_root),
+                plan.revision,
+                generate_csrf(),
+            )
         g.page_parts = found
     return found or None
 
 
-def fragment(*parts: Hashable, caller: Callable[[], str]) -> Markup:
+def fragment(*parts: Hashable, caller: Callable[[], str], per_revision: bool = True) -> Markup:
     """In a template, around a part of a plan page that is the same for every member with the
-    same role: ``{% call fragment('item', entity.name, item.key) %}...{% endcall %}``. `parts`
-    name the part within the plan; whatever else the part shows must follow from the plan."""
+    same role: ``{% call fragment('advice', step.slug) %}...{% endcall %}``. `parts` name the
+    part within the plan; whatever else it shows must follow from the plan's revision.
+
+    With ``per_revision=false``, `parts` must name everything the part shows of the plan (an
+    item's values as shown, say), and the part outlives the revision: a write to one item
+    leaves the others' parts as they are."""
     found = _request_parts()
     if found is None:
         return Markup(caller())
-    prefix, token = found
-    key = (*prefix, *parts)
+    prefix, revision, token = found
+    key = (*prefix, revision if per_revision else None, *parts)
     kept = FRAGMENTS.get(key)
     if kept is None:
         kept = str(caller()).replace(token, _TOKEN_MARKER)

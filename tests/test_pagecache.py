@@ -182,6 +182,27 @@ def test_every_kind_of_write_shows_at_once_on_a_page_someone_else_had_open(team:
         assert shown not in before and shown in after
 
 
+def test_a_renamed_item_is_renamed_wherever_another_item_or_a_form_shows_it(team: dict[str, Any]) -> None:
+    """Items and forms are kept by what they show, not by the plan's revision: a practice shows
+    its audiences by name, and the add-a-practice form offers them."""
+    plan_id, web = team["plan_id"], team["owner"]
+    engagement = f"/plans/{plan_id}/steps/engagement"
+    before = page(team["editor"], engagement)
+    assert before.count("New parents on the east side") >= 2  # pr1's facts, and the form's box
+    edit = page(web, f"/plans/{plan_id}/items/segment/s1/edit")
+    version = re.search(r'name="base_version" value="(\d+)"', edit).group(1)
+    renamed = web.post(
+        f"/plans/{plan_id}/items/segment/s1",
+        {"segment-s1-name": "Parents of toddlers", "segment-s1-priority": "primary", "base_version": version},
+    )
+    assert renamed.status_code == 302
+    after = page(team["editor"], engagement)
+    assert "New parents on the east side" not in after
+    assert after.count("Parents of toddlers") == before.count("New parents on the east side")
+    # The practices that do not show the audience are as they were.
+    assert after.count("Answer repair and borrowing questions") == before.count("Answer repair and borrowing questions")
+
+
 def test_a_form_sent_back_with_errors_is_shown_only_to_its_sender_and_only_once(team: dict[str, Any]) -> None:
     plan_id = team["plan_id"]
     refused = team["editor"].post(f"/plans/{plan_id}/items/segment/new", {"new-segment-name": "x" * 5000})

@@ -11,6 +11,7 @@ was deleted meanwhile, with a page that keeps the person's text (`planner.histor
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from planner.history import conflicts, visits
 from planner.history.pages import step_context
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
+from planner.plans.view import display
 from planner.wizard.forms import form_class, form_data, values_from
 
 bp = Blueprint("wizard", __name__)
@@ -51,14 +53,21 @@ def _step_url(plan_id: int, step: Step, anchor: str | None = None) -> str:
     return url_for("wizard.step", plan_id=plan_id, slug=step.slug, _anchor=anchor)
 
 
+def _frozen(value: Any) -> Hashable:
+    return tuple(value) if isinstance(value, list) else value
+
+
 class _StepForms:
     """A step page's forms, built when a part of the page that shows them is drawn: most step
-    pages show the parts kept for the plan's revision (`planner.pagecache`) and build none.
+    pages show the parts kept by `planner.pagecache` and build none. Also what each part shows
+    of the plan, for the parts that outlive a revision (an item's values, a form's choices).
     `failed` is (form id, form) for a form that did not validate, shown as the person sent it.
     A fresh form must not read the request: on a failed POST it holds another form's fields."""
 
-    def __init__(self, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None) -> None:
-        self.doc, self.step = doc, step
+    def __init__(
+        self, doc: dict[str, Any], names: dict[str, dict[str, str]], step: Step, failed: tuple[str, FlaskForm] | None
+    ) -> None:
+        self.doc, self.names, self.step = doc, names, step
         self.failed_id, self.failed_form = failed if failed else (None, None)
 
     def _form(self, form_id: str, fields: tuple[Field, ...], **kwargs: Any) -> FlaskForm:
@@ -79,6 +88,21 @@ class _StepForms:
         per item would make a step page grow with the square of the plan."""
         return self.failed_form if self.failed_id == f"{entity.name}-{key}" else None
 
+    # What parts show of the plan, as keys of parts that outlive a revision.
+
+    def choices(self, fields: tuple[Field, ...]) -> Hashable:
+        """The items a form offers for its references (an empty list says where to add them)."""
+        return tuple((f.name, tuple(self.names[f.target].items())) for f in fields if f.is_ref)
+
+    def answers(self) -> Hashable:
+        """What the step's answers form shows: its values and choices."""
+        fields = _plan_fields(self.step)
+        return tuple(_frozen(self.doc.get(f.name)) for f in fields), self.choices(fields)
+
+    def shown(self, entity: Entity, item: dict[str, Any]) -> Hashable:
+        """An item's values as its facts show them (references by their items' names)."""
+        return tuple(_frozen(display(f, item.get(f.name), self.names)) for f in entity.fields)
+
 
 def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None = None, status=200):
     """Render a step page. `failed` is (form id, form) for a form that did not validate."""
@@ -86,6 +110,7 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
         pagecache.turn_off()
     lists = [(entity, view.items(doc, entity)) for entity in (ENTITY_BY_NAME[name] for name in step.entities)]
     report = pagecache.per_revision(plan, "coach", lambda: coach_report(doc))
+    names = pagecache.per_revision(plan, "names", lambda: view.names(doc))
     review = step.slug == "review"
     return (
         render_template(
@@ -97,8 +122,8 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
             doc=doc,
             step=step,
             progress=pagecache.per_revision(plan, "progress", lambda: view.progress(doc)),
-            names=view.names(doc),
-            forms=_StepForms(doc, step, failed),
+            names=names,
+            forms=_StepForms(doc, names, step, failed),
             lists=lists,
             failed_id=failed[0] if failed else None,
             **step_context(plan, step, failed[0] if failed else None),
