@@ -149,7 +149,6 @@ def _server_error(error: InternalServerError):
         "message": "Planner hit a problem it did not expect, and could not finish what you asked. "
         "Work you saved before is safe; what you just sent may not have been saved. "
         "Go back and try again. If it happens again, tell whoever runs Planner, and quote the request id below.",
-        "request_id": request_id(),
         "trace": trace,
     }
     try:

@@ -153,8 +153,12 @@ def test_in_debug_mode_the_500_page_shows_the_trace(failing_app: Flask) -> None:
 def test_a_404_is_friendly(anonymous: Any) -> None:
     response = anonymous.get("/no/such/page")
     assert response.status_code == 404
-    assert "Nothing here" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Nothing here" in page
     assert HEX_ID.fullmatch(response.headers["X-Request-ID"])
+    # The id to quote is the request's own, not a Python name (it once showed `<function ...>`).
+    assert f'<code class="request-id">{response.headers["X-Request-ID"]}</code>' in page
+    assert "&lt;function" not in page and "<function" not in page
 
 
 # ---------------------------------------------------------------- request ids and log lines
