@@ -31,7 +31,7 @@ graceful_timeout = 30
 # PDFs are drawn in a render process of their own, so a worker grows little, and a new worker
 # costs about 2 s of CPU to load the app and draw again the page parts it keeps
 # (planner/pagecache.py). Every 2000 requests, under load, that was a restart every 20 s a
-# worker, and a tenth of the step pages' time (docs/performance.md).
+# worker, which made step pages a third slower against the baseline (docs/performance.md).
 max_requests = 20000
 max_requests_jitter = 2000
 # Behind a reverse proxy, which keeps its own connections open.
