@@ -45,6 +45,17 @@ def drawn_anew(app: Any, web: Any, url: str, monkeypatch: pytest.MonkeyPatch) ->
         return page(web, url)
 
 
+def rename_segment(web: Any, plan_id: int, key: str, name: str) -> None:
+    """Save an audience segment's edit form with a new name (its other fields cleared)."""
+    edit = page(web, f"/plans/{plan_id}/items/segment/{key}/edit")
+    version = re.search(r'name="base_version" value="(\d+)"', edit).group(1)
+    saved = web.post(
+        f"/plans/{plan_id}/items/segment/{key}",
+        {f"segment-{key}-name": name, f"segment-{key}-priority": "primary", "base_version": version},
+    )
+    assert saved.status_code == 302
+
+
 @pytest.fixture
 def team(
     app: Any, web: Any, as_user: Any, add_user: Any, add_member: Any, example_plan: Any, editor: Any, viewer: Any
@@ -69,13 +80,7 @@ def team(
     ]:
         assert who.post(f"/plans/{plan_id}/comments", {"body": body, **where}).status_code == 302
     web.post(f"/plans/{plan_id}/steps/audiences/assignment", {"owner": str(editor.id), "due": "2031-03-14"})
-    edit = page(web, f"/plans/{plan_id}/items/segment/s2/edit")
-    version = re.search(r'name="base_version" value="(\d+)"', edit).group(1)
-    saved = web.post(
-        f"/plans/{plan_id}/items/segment/s2",
-        {"segment-s2-name": "Renters by the river", "segment-s2-priority": "primary", "base_version": version},
-    )
-    assert saved.status_code == 302
+    rename_segment(web, plan_id, "s2", "Renters by the river")
     return {"plan_id": plan_id, "owner": web, "editor": as_editor, "viewer": as_viewer, "second": as_user(second)}
 
 
@@ -189,13 +194,7 @@ def test_a_renamed_item_is_renamed_wherever_another_item_or_a_form_shows_it(team
     engagement = f"/plans/{plan_id}/steps/engagement"
     before = page(team["editor"], engagement)
     assert before.count("New parents on the east side") >= 2  # pr1's facts, and the form's box
-    edit = page(web, f"/plans/{plan_id}/items/segment/s1/edit")
-    version = re.search(r'name="base_version" value="(\d+)"', edit).group(1)
-    renamed = web.post(
-        f"/plans/{plan_id}/items/segment/s1",
-        {"segment-s1-name": "Parents of toddlers", "segment-s1-priority": "primary", "base_version": version},
-    )
-    assert renamed.status_code == 302
+    rename_segment(web, plan_id, "s1", "Parents of toddlers")
     after = page(team["editor"], engagement)
     assert "New parents on the east side" not in after
     assert after.count("Parents of toddlers") == before.count("New parents on the east side")
