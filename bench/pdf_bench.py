@@ -216,16 +216,17 @@ def plan_sizes(doc: dict[str, Any]) -> str:
 
 
 def weasyprint_alone(html: str) -> bytes:
-    """What WeasyPrint costs by itself: the same HTML, fetcher, base URL and fonts as the app."""
+    """What WeasyPrint costs by itself: the same HTML, fetcher, base URL, fonts and options
+    (a tagged PDF) as the app."""
     from flask import current_app
     from weasyprint import HTML
 
     from planner.documents.fetcher import ASSET_BASE, AssetFetcher
-    from planner.documents.render import font_config
+    from planner.documents.render import PDF_OPTIONS, font_config
 
     fetcher = AssetFetcher(current_app.static_folder or "")
     document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher, media_type="print")
-    pdf = document.write_pdf(font_config=font_config())
+    pdf = document.write_pdf(font_config=font_config(), **PDF_OPTIONS)
     assert pdf is not None
     return pdf
 

@@ -57,6 +57,32 @@ def example_pages(app: Flask) -> list[str]:
         return pages_of(example_pdf_bytes())
 
 
+def structure(node: Any, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every structure element under `node` of a tagged PDF, in document order."""
+    node = node.get_object()
+    if "/S" in node:
+        found.append(node)
+    kids = node.get("/K", [])
+    for kid in kids if isinstance(kids, list) else [kids]:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, dict):
+            structure(kid, found)
+    return found
+
+
+def test_the_pdf_is_tagged_so_that_a_screen_reader_finds_its_structure(app: Flask) -> None:
+    with app.app_context():
+        root = PdfReader(io.BytesIO(example_pdf_bytes())).trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "en"
+    elements = structure(root["/StructTreeRoot"], [])
+    roles = [element["/S"] for element in elements]
+    assert roles.count("/H1") == 1 and "/H2" in roles
+    assert {"/Table", "/TH", "/TD", "/L", "/LI", "/Link"} <= set(roles)
+    # The coach's picture is a figure with words for those who cannot see it.
+    (figure,) = (element for element in elements if element["/S"] == "/Figure")
+    assert "Eastside Tool Library" in figure["/Alt"]
+
+
 # ------------------------------------------------------------ contents, headers and page numbers
 
 

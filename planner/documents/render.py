@@ -110,13 +110,19 @@ def render_html(
     )
 
 
+# Tagged, so that a screen reader finds the headings, lists, tables and the picture's words in
+# order. It costs about a sixth more time to draw, and a PDF about twice the size
+# (docs/accessibility.md). bench/pdf_bench.py draws with the same options.
+PDF_OPTIONS: dict[str, Any] = {"pdf_tags": True}
+
+
 def _write_pdf(html: str, static_folder: str) -> bytes:
     """WeasyPrint's part, in whichever process draws the PDF (no app needed)."""
     fetcher = AssetFetcher(static_folder)
     fonts = font_config()
     with _render_lock:
         pdf = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher, media_type="print").write_pdf(
-            font_config=fonts
+            font_config=fonts, **PDF_OPTIONS
         )
     assert pdf is not None  # write_pdf returns bytes when given no target
     return pdf
