@@ -11,9 +11,8 @@ step page's time, so they are kept here, under a key of
 
 What is a member's own is drawn per request around the kept parts: the marks of what changed
 since their last visit, the comments (with a Delete button on their own), their name and the
-flashed messages. A kept part never holds a CSRF token: the token of the request that drew it
-is swapped for a marker when it is kept, and the marker for the token of each request that
-shows it.
+flashed messages. A kept part never holds a CSRF token: it is drawn with a marker as the
+token, and the marker is swapped for the token of each request that shows it.
 
 Each process keeps its own parts, so several gunicorn workers share nothing: a worker that
 has not drawn a revision yet draws it. `PAGE_CACHE` (config.py) switches it off, to compare;
@@ -79,7 +78,8 @@ class RevisionCache:
 FRAGMENTS = RevisionCache(16 * 2**20, weigh=len)
 # A plan's document, coach's report and progress per revision; each step's comments and owner.
 VALUES = RevisionCache(256)
-# Stands for the CSRF token in a kept part; random per process, so no typed text can forge it.
+# Stands for the CSRF token in a kept part; random per process and never shown, so no typed
+# text can hold it.
 _TOKEN_MARKER = f"csrf-{secrets.token_hex(16)}"
 
 
@@ -123,21 +123,18 @@ def per_discussion(plan: Any, name: str, compute: Callable[[], Any]) -> Any:
     return _kept((plan.id, plan.created_at, "discussion", plan.discussion_revision, name), compute)
 
 
-def _request_parts() -> tuple[tuple[Any, ...], int, str] | None:
-    """This request's part of every fragment's key (the plan, the role, the URL root), the
-    plan's revision and the CSRF token; None when parts are not kept. Worked out once per
-    request: a step page has a few fragments per item."""
+def _request_parts() -> tuple[tuple[Any, ...], int] | None:
+    """This request's part of every fragment's key (the plan, the role, the URL root) and the
+    plan's revision; None when parts are not kept. Worked out once per request: a step page has
+    a few fragments per item."""
     found = g.get("page_parts")
     if found is None:
         plan = g.get("plan")
         if plan is None or not enabled():
             found = ()
         else:
-            found = (
-                (plan.id, plan.created_at, g.get("plan_role"), request.script_root),
-                plan.revision,
-                generate_csrf(),
-            )
+            found = ((plan.id, plan.created_at, g.get("plan_role"), request.script_root), plan.revision)
+            generate_csrf()  # the request's own token, in `g` before any part is drawn with the marker
         g.page_parts = found
     return found or None
 
@@ -153,13 +150,22 @@ def fragment(*parts: Hashable, caller: Callable[[], str], per_revision: bool = T
     found = _request_parts()
     if found is None:
         return Markup(caller())
-    prefix, revision, token = found
+    prefix, revision = found
     key = (*prefix, revision if per_revision else None, *parts)
+    # Flask-WTF keeps the request's token in `g`, where every form and csrf_token() reads it.
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     kept = FRAGMENTS.get(key)
     if kept is None:
-        kept = str(caller()).replace(token, _TOKEN_MARKER)
+        # Drawn with the marker as the token, so that typed text is never mistaken for one.
+        token = g.get(field)
+        setattr(g, field, _TOKEN_MARKER)
+        try:
+            kept = str(caller())
+        finally:
+            setattr(g, field, token)
         FRAGMENTS.put(key, kept)
-    return Markup(kept.replace(_TOKEN_MARKER, token))
+    # Inside a part being drawn, the token is still the marker: the outer part is kept with it.
+    return Markup(kept.replace(_TOKEN_MARKER, g.get(field)))
 
 
 def clear() -> None:

@@ -125,6 +125,24 @@ def test_a_kept_part_carries_the_csrf_token_of_whoever_is_shown_it(team: dict[st
     assert "Neighbours lend to neighbours." in page(team["owner"], url)
 
 
+def test_typed_text_that_looks_like_a_token_stays_as_typed(
+    team: dict[str, Any], add_user: Any, add_member: Any, example_plan: Any, as_user: Any
+) -> None:
+    """An editor pastes their own CSRF token in as a person's name and draws the page first;
+    another editor, shown the same kept page, still sees that text, not their own token."""
+    plan_id = team["plan_id"]
+    third = add_user("ed3@example.org", "Ed Third")
+    add_member(example_plan, third, "editor")
+    pasting, other = team["second"], as_user(third)
+    token = pasting.token()
+    assert pasting.post(f"/plans/{plan_id}/items/person/new", {"new-person-name": token}).status_code == 302
+    url = f"/plans/{plan_id}/steps/team"
+    assert f"<h3>{token}</h3>" in page(pasting, url)
+    shown = page(other, url)
+    assert f"<h3>{token}</h3>" in shown
+    assert f"<h3>{CSRF_META.search(shown).group(1)}</h3>" not in shown
+
+
 def test_a_viewer_never_meets_an_editors_buttons_nor_an_editor_a_viewers_page(team: dict[str, Any]) -> None:
     url = f"/plans/{team['plan_id']}/steps/engagement"
     editors = page(team["editor"], url)
