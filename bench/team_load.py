@@ -262,13 +262,19 @@ class Editor:
             if status != 200:
                 self.results.error(f"baseline {status} {body[:200]}")
 
+    def open_step(self, kind: str) -> tuple[Any, str | None]:
+        """A random step and its page, timed as `kind`; None (and an error counted) if it failed."""
+        step = self.rng.choice(STEPS)
+        status, page = self.timed(kind, "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
+        if status != 200:
+            self.results.error(f"step page {step.slug}: {status} {page[:200]}")
+            return step, None
+        return step, page
+
     def step_loop(self, until: float) -> None:
         """Step pages only, back to back: the same load as the baseline's, page for request."""
         while time.monotonic() < until:
-            step = self.rng.choice(STEPS)
-            status, body = self.timed("step page, alone", "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
-            if status != 200:
-                self.results.error(f"step page {step.slug}: {status} {body[:200]}")
+            self.open_step("step page, alone")
 
     def unique(self) -> str:
         self.count += 1
@@ -276,10 +282,8 @@ class Editor:
 
     def edit_loop(self, until: float) -> None:
         while time.monotonic() < until:
-            step = self.rng.choice(STEPS)
-            status, page = self.timed("step page", "GET", f"/plans/{self.plan_id}/steps/{step.slug}")
-            if status != 200:
-                self.results.error(f"step page {step.slug}: {status} {page[:200]}")
+            step, page = self.open_step("step page")
+            if page is None:
                 continue
             self.timed("baseline, during the editing", "GET", f"/bench/baseline/{self.plan_id}")
             roll = self.rng.random()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -89,6 +89,16 @@ def ctx(app: Flask) -> Any:
     with app.app_context():
         yield app
         db.session.remove()
+
+
+def assert_table_covers(routes: Iterable[Any], table: dict[Any, Any], where: str) -> None:
+    """A test's table of routes (RECIPES, NEEDS) names every route the app has, and no other:
+    a new route fails the test until someone says how to test it. `where` names the table."""
+    routes, listed = set(routes), set(table)
+    missing = sorted(routes - listed, key=str)
+    assert not missing, f"routes missing from {where}: {missing}"
+    stale = sorted(listed - routes, key=str)
+    assert not stale, f"{where} names routes the app no longer has: {stale}"
 
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

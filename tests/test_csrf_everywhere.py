@@ -29,7 +29,7 @@ from planner.history.models import Change, Comment
 from planner.interchange.example import example_document
 from planner.plans import store
 from planner.workshop import operations as ops
-from tests.conftest import PASSWORD, Web
+from tests.conftest import PASSWORD, Web, assert_table_covers
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 FRIENDLY_400 = "The form may have expired"
@@ -90,11 +90,7 @@ def state_changing_routes(app: Flask) -> dict[str, Any]:
 
 
 def test_every_state_changing_route_has_a_recipe(app: Flask) -> None:
-    routes = state_changing_routes(app)
-    missing = sorted(routes.keys() - RECIPES.keys())
-    assert not missing, f"add these to RECIPES in tests/test_csrf_everywhere.py: {missing}"
-    stale = sorted(RECIPES.keys() - routes.keys())
-    assert not stale, f"RECIPES names routes the app no longer has: {stale}"
+    assert_table_covers(state_changing_routes(app), RECIPES, "RECIPES in tests/test_csrf_everywhere.py")
 
 
 # ---------------------------------------------------------------- a world with one of everything

@@ -26,6 +26,7 @@ from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
 from planner.history.models import Change, Comment
 from planner.plans import store
+from tests.conftest import assert_table_covers
 
 GOAL = ENTITY_BY_NAME["goal"]
 
@@ -94,11 +95,7 @@ def plan_routes(app: Flask) -> set[tuple[str, str]]:
 
 
 def test_every_plan_route_is_in_the_table(app: Flask) -> None:
-    routes = plan_routes(app)
-    missing = sorted(routes - NEEDS.keys())
-    assert not missing, f"plan routes with no expected role in tests/test_roles.py NEEDS: {missing}"
-    stale = sorted(NEEDS.keys() - routes)
-    assert not stale, f"NEEDS lists routes the app no longer has: {stale}"
+    assert_table_covers(plan_routes(app), NEEDS, "NEEDS in tests/test_roles.py")
 
 
 def expected(actor: str, need: str) -> str:
