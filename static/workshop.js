@@ -6,6 +6,12 @@
   "use strict";
   var root = document.querySelector("[data-workshop]");
   if (!root) return;
+  // An ended session's page is its closing screen, drawn by the server: nothing to follow,
+  // and a half-typed idea kept on this phone has nowhere to go any more.
+  if (root.hasAttribute("data-ended")) {
+    try { localStorage.removeItem("workshop:" + root.getAttribute("data-code") + ":draft"); } catch (e) { /* none kept */ }
+    return;
+  }
 
   var VIEW = root.getAttribute("data-view");
   var CODE = root.getAttribute("data-code");
@@ -35,6 +41,8 @@
     return room.steps[0];
   }
   function status(text) { $("ws-conn").textContent = text; }
+  // "1 dot", "2 dots": the number with its noun (rules.counted on the server).
+  function counted(n, one, many) { return n + " " + (n === 1 ? one : (many || one + "s")); }
 
   // ------------------------------------------------------------ the live channel
 
@@ -44,9 +52,13 @@
     room = data.view;
     me = data.me;
     if (room.ended) {
-      // Nothing will change any more: stop listening.
+      // Nothing will change any more: stop listening, and load the page again, which the
+      // server now draws as the closing screen (no code, no prompt; the console's look back).
       stopPolling();
       if (source) { source.close(); source = null; }
+      clearTimeout(helloTimer);
+      window.location.reload();
+      return;
     }
     render();
   }
@@ -96,7 +108,7 @@
   }
 
   function pollingNote() {
-    return pollingInstead && !(room && room.ended) ? "Following the room by polling." : "";
+    return pollingInstead ? "Following the room by polling." : "";
   }
 
   function connect() {
@@ -127,7 +139,7 @@
       lastHeard = Date.now();
       var data = JSON.parse(event.data);
       if (bestRtt === Infinity) clockOffset = data.server_now - Date.now();
-      apply(data); // closes the stream once the session has ended
+      apply(data); // closes the stream, and reloads, once the session has ended
     });
     source.addEventListener("gone", function () { if (source) source.close(); source = null; });
     source.onerror = function () {
@@ -201,9 +213,18 @@
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     if (form.hasAttribute("data-action") || form.id === "idea-form") {
       event.preventDefault();
-      (form.id === "idea-form" ? sendIdea(form) : send(form)).catch(function () {});
+      (form.id === "idea-form" ? sendIdea(form) : send(form)).then(function () {
+        // "New group", "Add card": the box is ready for the next one once this one is in.
+        if (form.hasAttribute("data-clear")) clearFields(form);
+      }).catch(function () {});
     }
   });
+
+  function clearFields(form) {
+    var boxes = form.querySelectorAll("input[type=text], textarea");
+    for (var i = 0; i < boxes.length; i++) boxes[i].value = "";
+    if (boxes.length) boxes[0].focus();
+  }
 
   // ------------------------------------------------------------ the timer
 
@@ -212,7 +233,7 @@
     var box = $("timer");
     if (!box || !room) return;
     var ends = room.timer.ends_at;
-    if (!ends || room.ended) { box.hidden = true; return; }
+    if (!ends) { box.hidden = true; return; }
     var left = Math.max(0, Math.ceil((ends - (Date.now() + clockOffset)) / 1000));
     box.hidden = false;
     box.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
@@ -366,16 +387,14 @@
     $("roam").hidden = !room.roam;
     if (!room.roam) chosenStep = null; // roaming again later starts from the room's step
     if (room.roam) $("roam-step").value = slug;
-    $("ended").hidden = !room.ended;
-    document.querySelector(".ws-compose").hidden = room.ended;
     updateDraftNote();
 
     var used = (me && me.used[slug]) || 0;
     var voting = $("voting");
     voting.hidden = step.voting === "none";
     if (step.voting === "open") {
-      $("voting-status").textContent = "Voting is open. You have " + (step.dots - used) + " of " + step.dots +
-        " dots left (at most " + step.per_idea + " on one idea). Tap + and − to place and move them.";
+      $("voting-status").textContent = "Voting is open. You have " + (step.dots - used) + " of " +
+        counted(step.dots, "dot") + " left (at most " + step.per_idea + " on one idea). Tap + and − to place and move them.";
     } else if (step.voting === "closed") {
       $("voting-status").textContent = "Voting has closed. Here are the results.";
     }
@@ -419,7 +438,7 @@
       if (mineByN[idea.n]) meta.push("Yours");
       else if (idea.author) meta.push(idea.author);
       if (idea.group) meta.push(groupLabel(idea.group));
-      if (idea.votes !== null && idea.votes !== undefined) meta.push(idea.votes + (idea.votes === 1 ? " dot" : " dots"));
+      if (idea.votes !== null && idea.votes !== undefined) meta.push(counted(idea.votes, "dot"));
       if (idea.promoted) meta.push("In the plan");
       if (idea.privateNote) meta.push(idea.privateNote);
       li.querySelector(".ws-card-meta").textContent = meta.join(" · ");
@@ -444,12 +463,11 @@
     var step = stepInfo(room.step);
     renderStepHeader(step);
     $("joined").textContent = room.joined;
-    $("ended").hidden = !room.ended;
     var statusText = "";
     if (step.private && !step.revealed) {
-      statusText = step.idea_count + (step.idea_count === 1 ? " idea" : " ideas") + " so far. They stay hidden until revealed.";
+      statusText = counted(step.idea_count, "idea") + " so far. They stay hidden until revealed.";
     } else if (step.voting === "open") {
-      statusText = "Voting is open: " + step.dots + " dots each, at most " + step.per_idea + " on one idea. " +
+      statusText = "Voting is open: " + counted(step.dots, "dot") + " each, at most " + step.per_idea + " on one idea. " +
         step.voters + " of " + room.joined + " have voted.";
     } else if (step.voting === "closed") {
       statusText = "Results";
@@ -517,10 +535,32 @@
     return BASE + "/steps/" + encodeURIComponent(focusStep) + "/" + kind;
   }
 
+  // Boxes that look like switches act like them: a tick is saved at once, one save after
+  // another so that the last one wins. Save stays for a browser without this script.
+  function saveOnChange(form) {
+    var saved = $("settings-saved");
+    var queue = Promise.resolve();
+    $("settings-save").hidden = true;
+    form.addEventListener("change", function (event) {
+      if (event.target.type !== "checkbox") return;
+      saved.textContent = "Saving…";
+      queue = queue.then(function () {
+        return send(form).then(function () { saved.textContent = "Saved"; }, function () {
+          saved.textContent = "Not saved";
+          drawnSettings = null; // put the boxes back as saved
+          render();
+        });
+      });
+    });
+  }
+
   function facilitatorSetup() {
+    var autosaved = document.querySelector("[data-save-on-change]");
+    if (autosaved) saveOnChange(autosaved);
     $("focus-step").addEventListener("change", function (event) {
       focusStep = event.target.value;
       followRoom = false;
+      $("settings-saved").textContent = ""; // it spoke of the other step's boxes
       render();
     });
     $("room-step").form.addEventListener("submit", function () { followRoom = true; });
@@ -570,7 +610,6 @@
     if (!focusStep || followRoom) focusStep = room.step;
     var step = stepInfo(focusStep);
     $("joined").textContent = room.joined;
-    $("ended").hidden = !room.ended;
     // Only when the room has moved: a step picked but not sent yet must survive a card arriving
     // (else "Move the room" sends the old step back, and nothing moves).
     if (room.step !== drawnRoomStep) { $("room-step").value = room.step; drawnRoomStep = room.step; }
@@ -603,7 +642,7 @@
     $("close-voting").hidden = step.voting !== "open";
     $("open-voting-button").textContent = step.voting === "closed" ? "Reopen voting" : "Open voting";
 
-    var parts = [step.idea_count + (step.idea_count === 1 ? " idea" : " ideas")];
+    var parts = [counted(step.idea_count, "idea")];
     if (step.private && !step.revealed) parts.push("hidden from the room until you reveal them");
     if (step.voting === "open") parts.push("voting open: " + step.voters + " of " + room.joined + " have voted; results stay hidden until you close it");
     if (step.voting === "closed") parts.push("voting closed");
@@ -623,7 +662,7 @@
       else if (idea.written_for) meta.push("written for " + idea.written_for);
       if (idea.hidden) meta.push("hidden");
       else if (!idea.shown) meta.push("not revealed yet");
-      if (idea.votes !== null && idea.votes !== undefined) meta.push(idea.votes + (idea.votes === 1 ? " dot" : " dots"));
+      if (idea.votes !== null && idea.votes !== undefined) meta.push(counted(idea.votes, "dot"));
       li.querySelector(".ws-card-meta").textContent = meta.join(" · ");
       li.classList.toggle("ws-card-hidden", idea.hidden);
       var base = BASE + "/ideas/" + idea.n + "/";
@@ -652,10 +691,10 @@
           existing.target = "_blank";
           li.querySelector(".ws-card-tools").appendChild(existing);
         }
-        existing.textContent = "In the plan: " + idea.promoted.label + " " + idea.promoted.key;
+        existing.textContent = "In the plan: " + idea.promoted.label; // the card's text is its name
         existing.href = "/plans/" + PLAN + "/items/" + idea.promoted.entity + "/" + idea.promoted.key + "/edit";
       } else {
-        promote.hidden = !kinds.length || room.ended;
+        promote.hidden = !kinds.length;
         var entity = promote.querySelector("select");
         if (entity.options.length !== kinds.length) {
           while (entity.firstChild) entity.removeChild(entity.firstChild);
@@ -665,11 +704,6 @@
         if (existing) existing.parentNode.removeChild(existing);
       }
     });
-    var controls = document.querySelectorAll(".ws-room form, .ws-focus form");
-    for (var m = 0; m < controls.length; m++) {
-      var buttons = controls[m].querySelectorAll("button, input, select, textarea");
-      for (var b = 0; b < buttons.length; b++) if (room.ended) buttons[b].disabled = true;
-    }
   }
 
   // ------------------------------------------------------------ start

@@ -242,16 +242,17 @@ def test_exports_escape_formulas_and_keep_results_hidden_until_voting_closes(
     ops.add_idea(ws, ana, "audiences", "Renters *on* Quay Street")
     ops.open_voting(ws, "audiences", dots=2, per_idea=2)
     ops.place_dot(ws, ana, a, 1)
-    rows = list(csv.DictReader(io.StringIO(export.to_csv(state.snapshot(ws)))))
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(state.snapshot(ws), {}))))
     assert rows[0]["text"] == '\'=HYPERLINK("http://evil")'
     assert rows[0]["author"] == "Ana" and rows[0]["votes"] == "" and rows[0]["step"] == "Audiences"
     ops.close_voting(ws, "audiences")
-    rows = list(csv.DictReader(io.StringIO(export.to_csv(state.snapshot(ws)))))
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(state.snapshot(ws), {}))))
     assert [r["votes"] for r in rows] == ["1", "0"]
-    markdown = export.to_markdown(state.snapshot(ws))
+    markdown = export.to_markdown(state.snapshot(ws), {})
     assert "## 3. Audiences" in markdown
     assert "- #2 Renters \\*on\\* Quay Street" in markdown
-    assert "1 dots" in markdown or "(1 dots; Ana)" in markdown
+    assert "(1 dot; Ana)" in markdown and "(0 dots; Ana)" in markdown
+    assert "1 dots" not in markdown
 
 
 def test_the_state_is_read_with_a_fixed_number_of_queries(ws: WorkshopSession, ana: Participant) -> None:
@@ -275,3 +276,76 @@ def test_the_state_is_read_with_a_fixed_number_of_queries(ws: WorkshopSession, a
         ops.add_idea(ws, ana, "audiences", f"Idea {i}")
     ops.add_group(ws, "audiences", "A group")
     assert count_queries() == few
+
+
+def test_a_group_name_a_step_already_has_is_refused_whatever_its_case_and_nothing_changes(
+    ws: WorkshopSession,
+) -> None:
+    forums = ops.add_group(ws, "audiences", "Forums")
+    ops.add_group(ws, "listening", "Forums")  # another step may have its own
+    revision = ws.revision
+    for same in ("Forums", "  forums ", "FORUMS"):
+        with pytest.raises(WorkshopError, match="This step already has a group called “Forums”"):
+            ops.add_group(ws, "audiences", same)
+    families = ops.add_group(ws, "audiences", "Families")
+    revision = ws.revision
+    with pytest.raises(WorkshopError, match="already has a group called “Forums”"):
+        ops.rename_group(ws, families.id, "forums")
+    db.session.expire_all()
+    assert ws.revision == revision
+    assert [g["label"] for g in room(ws)["groups"]] == ["Forums", "Forums", "Families"]
+    ops.rename_group(ws, forums.id, "FORUMS")  # its own name in another case is fine
+    assert room(ws)["groups"][0]["label"] == "FORUMS"
+
+
+def test_ending_closes_an_open_vote_and_the_summary_says_what_the_session_came_to(
+    ws: WorkshopSession, ana: Participant, ben: Participant, owner: Any
+) -> None:
+    a = ops.add_idea(ws, ana, "audiences", "Parents at the school gate").number
+    b = ops.add_idea(ws, ben, "audiences", "Night-shift nurses").number
+    spam = ops.add_idea(ws, ben, "audiences", "Buy followers").number
+    ops.hide_idea(ws, spam)
+    _, key = ops.promote(ws, a, "segment", owner)
+    segment = ITEM_MODELS["segment"]
+    item = db.session.scalar(select(segment).where(segment.key == key))
+    item.name = "Parents of under-fives"  # renamed in the plan afterwards
+    db.session.commit()
+    ops.open_voting(ws, "audiences", dots=2, per_idea=2)
+    ops.place_dot(ws, ana, a, 1)
+    ops.place_dot(ws, ben, a, 1)
+    ops.place_dot(ws, ben, b, 1)
+    ops.end_session(ws)  # voting still open: ending closes it, so the dots count
+
+    assert room(ws)["steps"][2]["voting"] == "closed"
+    done = state.summary(ws)
+    assert (done["people"], done["ideas"], done["hidden"], done["dots"], done["voters"]) == (2, 2, 1, 3, 2)
+    assert [(p["label"], p["name"]) for p in done["promoted"]] == [("Audience segment", "Parents of under-fives")]
+    assert [(i["n"], i["votes"]) for i in done["steps"][0]["ideas"]] == [(a, 2), (b, 1)]
+
+
+def test_exports_name_plan_items_by_their_names_and_count_in_words(
+    ws: WorkshopSession, ana: Participant, owner: Any
+) -> None:
+    n = ops.add_idea(ws, ana, "audiences", "Parents at the school gate").number
+    _, key = ops.promote(ws, n, "segment", owner)
+    ops.open_voting(ws, "audiences", dots=1, per_idea=1)
+    ops.place_dot(ws, ana, n, 1)
+    ops.close_voting(ws, "audiences")
+    snap = state.snapshot(ws)
+    names = state.item_names(ws.plan_id, snap.ideas)
+    [row] = list(csv.DictReader(io.StringIO(export.to_csv(snap, names))))
+    assert row["became"] == "Audience segment: Parents at the school gate"
+    markdown = export.to_markdown(snap, names)
+    assert "1 person took part." in markdown
+    assert "Voting closed (1 dot each, at most 1 per idea)." in markdown
+    assert "(1 dot; became Audience segment: Parents at the school gate)" in markdown
+    assert "- Audience segment: Parents at the school gate (from idea #1, Audiences)" in markdown
+    for text in (export.to_csv(snap, names), markdown):
+        assert key not in text.replace(ws.code, "")  # the item's key is nowhere
+
+    # An item deleted from the plan since is said to be gone, not named by a key.
+    segment = ITEM_MODELS["segment"]
+    db.session.delete(db.session.scalar(select(segment).where(segment.key == key)))
+    db.session.commit()
+    [row] = list(csv.DictReader(io.StringIO(export.to_csv(snap, state.item_names(ws.plan_id, snap.ideas)))))
+    assert row["became"] == "Audience segment, since removed from the plan"

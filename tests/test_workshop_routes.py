@@ -349,3 +349,109 @@ def test_the_facilitator_renames_a_group_and_a_bad_name_changes_nothing(web: Any
     assert anonymous.post(f"/workshop/{code}/groups/{group}/rename", {"label": "Mine"}, headers=JSON).status_code == 401
     missing = web.post(f"/workshop/{code}/groups/{group + 1}/rename", {"label": "Other"}, headers=JSON)
     assert missing.status_code == 422 and missing.get_json()["error"] == "There is no such group."
+
+
+def _ended_session(web: Any, anonymous: Any, code: str) -> str:
+    """Ana adds two ideas, the room dot-votes (1 dot each), one idea goes into the plan, and
+    the facilitator ends the session; returns the projector's signed link."""
+    join(anonymous, code)
+    anonymous.post(f"/workshop/{code}/ideas", {"text": "Night-shift nurses"}, headers=JSON)
+    anonymous.post(f"/workshop/{code}/ideas", {"text": "Parents at the school gate"}, headers=JSON)
+    web.post(f"/workshop/{code}/steps/audiences/voting", {"action": "open", "dots": "1", "per_idea": "1"}, headers=JSON)
+    anonymous.post(f"/workshop/{code}/dots", {"idea": "2", "change": "add"}, headers=JSON)
+    web.post(f"/workshop/{code}/ideas/2/promote", {"entity": "segment"})
+    console = web.get(f"/workshop/{code}/console").get_data(as_text=True)
+    projector = re.search(r'href="http://localhost(/workshop/[A-Z0-9]+/projector\?key=[^"]+)"', console)
+    assert projector
+    assert web.post(f"/workshop/{code}/end", {}).status_code == 302
+    return projector.group(1).replace("&amp;", "&")
+
+
+def test_the_projector_of_an_ended_session_shows_a_summary_and_no_way_to_join(
+    web: Any, anonymous: Any, code: str
+) -> None:
+    projector = _ended_session(web, anonymous, code)
+    page = web.client.application.test_client().get(projector).get_data(as_text=True).split("<body", 1)[1]
+    assert f"{code[:4]} {code[4:]}" not in page and "/qr.svg" not in page and "Join at" not in page
+    assert "Add your ideas" not in page and 'id="board"' not in page
+    assert "Thank you" in page and "The workshop has ended" in page
+    totals = re.sub(r"<[^>]+>|\s+", " ", page)
+    for said in ("1 person took part", "2 ideas", "1 dot from 1 person", "1 item into the plan"):
+        assert said in re.sub(r" +", " ", totals), said
+    assert "Audience segment" in page and "Parents at the school gate" in page
+    assert "data-ended" in page  # the page's script follows nothing more
+
+
+def test_a_guest_who_reloads_after_the_end_sees_it_has_ended_with_no_step_or_prompt(
+    web: Any, anonymous: Any, code: str
+) -> None:
+    _ended_session(web, anonymous, code)
+    page = anonymous.get(f"/workshop/{code}").get_data(as_text=True)
+    assert "The workshop has ended" in page
+    for gone in ('id="step-title"', 'id="roam-step"', 'id="idea-form"', "Yours can be the first", "idea-text"):
+        assert gone not in page, gone
+    assert "Parents at the school gate" in page  # what went into the plan
+    # Scanning the code again leads there too; someone who scans it late is told it has ended.
+    assert anonymous.get(f"/join/{code}").headers["Location"].endswith(f"/workshop/{code}")
+    late = Web2(anonymous).fresh().get(f"/join/{code}")
+    assert late.status_code == 410 and "This workshop has ended" in late.get_data(as_text=True)
+
+
+def test_a_late_comer_typing_the_code_of_an_ended_session_hears_it_ended(anonymous: Any, web: Any, code: str) -> None:
+    web.post(f"/workshop/{code}/end", {})
+    response = anonymous.post("/join", {"code": code})
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "That workshop has ended." in page and "No workshop is running" not in page
+
+
+def test_look_back_opens_a_summary_of_the_session_not_the_dead_console(
+    web: Any, anonymous: Any, code: str, example_plan: Any
+) -> None:
+    _ended_session(web, anonymous, code)
+    listing = web.get(f"/plans/{example_plan.id}/workshops").get_data(as_text=True)
+    look_back = re.search(r'href="([^"]+)">Look back</a>', listing)
+    assert look_back and "2 ideas" in listing
+    page = web.get(look_back.group(1)).get_data(as_text=True)
+    assert "a look back" in page
+    for control in ("Move the room", "Start</button>", "Reveal ideas", "Open voting", "End the workshop", "+1 minute"):
+        assert control not in page, control
+    assert "3. Audiences" in page
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "2 ideas · dot vote, 1 dot each: 1 dot placed, most first" in text
+    assert "Parents at the school gate #2 · 1 dot · in the plan as audience segment" in text
+    assert "Night-shift nurses #1 · 0 dots" in text
+    item = re.search(rf'href="(/plans/{example_plan.id}/items/segment/s\d+/edit)">Parents at the school gate</a>', page)
+    assert item  # the item by its name, one click from its page
+
+
+def test_the_sessions_list_counts_one_idea_as_one_idea(web: Any, anonymous: Any, code: str, example_plan: Any) -> None:
+    join(anonymous, code)
+    anonymous.post(f"/workshop/{code}/ideas", {"text": "Parents"}, headers=JSON)
+    listing = web.get(f"/plans/{example_plan.id}/workshops").get_data(as_text=True)
+    assert "· 1 idea</p>" in re.sub(r"\s+", " ", listing).replace(" </p>", "</p>")
+
+
+def test_a_group_name_the_step_has_already_is_refused_with_and_without_the_script(web: Any, code: str) -> None:
+    assert (
+        web.post(f"/workshop/{code}/groups", {"label": "Forums", "step": "audiences"}, headers=JSON).status_code == 200
+    )
+    revision = state_of(web, code, **{"as": "facilitator"})["revision"]
+    refused = web.post(f"/workshop/{code}/groups", {"label": " forums ", "step": "audiences"}, headers=JSON)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"] == "This step already has a group called “Forums”."
+    page = web.post(f"/workshop/{code}/groups", {"label": "FORUMS", "step": "audiences"}, follow_redirects=True)
+    assert "This step already has a group called “Forums”." in page.get_data(as_text=True)
+    after = state_of(web, code, **{"as": "facilitator"})
+    assert after["revision"] == revision and [g["label"] for g in after["view"]["groups"]] == ["Forums"]
+
+
+def test_the_step_settings_save_when_switched_and_without_the_script_with_save(web: Any, code: str) -> None:
+    console = web.get(f"/workshop/{code}/console").get_data(as_text=True)
+    settings = re.search(r'<form[^>]*class="ws-settings"[^>]*>', console)
+    assert settings and "data-save-on-change" in settings.group(0)  # workshop.js posts each change
+    assert "Save these settings</button>" in console  # and this works without it:
+    response = web.post(f"/workshop/{code}/steps/audiences/settings", {"private": "1"})
+    assert response.status_code == 302
+    step = state_of(web, code, **{"as": "facilitator"})["view"]["steps"][2]
+    assert (step["anonymous"], step["private"]) == (False, True)

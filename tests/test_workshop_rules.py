@@ -178,3 +178,45 @@ def test_results_stay_hidden_until_voting_closes_but_a_person_sees_their_own_dot
     assert rules.personal_view(open_, 1)["used"] == {"audiences": 3}
     closed = snapshot(voting="closed")
     assert [i["votes"] for i in rules.room_view(closed)["ideas"]] == [3, 1]
+
+
+def test_numbers_take_the_right_form_of_their_noun() -> None:
+    assert [rules.counted(n, "dot") for n in (0, 1, 2)] == ["0 dots", "1 dot", "2 dots"]
+    assert rules.counted(1, "person", "people") == "1 person"
+    assert rules.counted(3, "person", "people") == "3 people"
+
+
+def test_a_step_cannot_have_the_same_group_name_twice_whatever_its_case_or_spacing() -> None:
+    rules.check_label_free("Forums", ["Families", "Online forums"])
+    for same in ("Forums", "forums", "FORUMS"):
+        with pytest.raises(WorkshopError, match="This step already has a group called “Forums”"):
+            rules.check_label_free(same, ["Families", "Forums"])
+    with pytest.raises(WorkshopError, match="“Online  forums”"):
+        rules.check_label_free("online forums", ["Online  forums"])
+
+
+def test_the_summary_counts_ideas_and_dots_and_names_what_went_into_the_plan() -> None:
+    snap = _with_plan(snapshot(voting="closed"))
+    snap.ideas[0].update(promoted_entity="segment", promoted_key="s7")
+    snap.ideas[2].update(promoted_entity="segment", promoted_key="s8")  # deleted from the plan since
+    done = rules.summary(snap, {("segment", "s7"): "Parents of toddlers"})
+    assert (done["plan"], done["people"], done["ideas"], done["hidden"]) == ("Repair café", 2, 2, 1)
+    assert (done["dots"], done["voters"]) == (4, 2)
+    assert [(p["label"], p["name"], p["text"]) for p in done["promoted"]] == [
+        ("Audience segment", "Parents of toddlers", "Parents"),
+        ("Audience segment", None, "Renters"),
+    ]
+    [step] = done["steps"]
+    assert [(i["text"], i["votes"]) for i in step["ideas"]] == [("Parents", 3), ("Renters", 1)]  # most dots first
+    assert [(i["text"], i["votes"], i["step"]) for i in done["top"]] == [
+        ("Parents", 3, "Audiences"),
+        ("Renters", 1, "Audiences"),
+    ]
+    # Before a vote closes its dots are not counted: the summary never leaks a running vote.
+    running = rules.summary(_with_plan(snapshot(voting="open")), {})
+    assert (running["dots"], running["voters"], running["top"], running["promoted"]) == (0, 0, [], [])
+
+
+def _with_plan(snap: rules.Snapshot) -> rules.Snapshot:
+    snap.session["plan"] = {"id": 1, "title": "Repair café"}
+    return snap

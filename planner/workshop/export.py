@@ -2,13 +2,16 @@
 
 Exports follow the same rules as the screens: authors only on steps that show them, and dot
 counts only once a step's voting has closed (an export mid-vote must not leak the results).
-Hidden cards are listed, marked as hidden, because the team owns its whole record.
+Hidden cards are listed, marked as hidden, because the team owns its whole record. A card
+that became a plan item names the item by its current name (`names`, from
+`state.item_names`): a reader of the export has never seen the item's key.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from planner.domain import STEP_BY_SLUG
@@ -24,13 +27,23 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _rows(snap: rules.Snapshot) -> list[dict[str, Any]]:
+Names = Mapping[tuple[str, str], str]
+
+
+def became(promoted: dict[str, str] | None, names: Names) -> str:
+    """What a card became: "Audience segment: Parents at the school gate"."""
+    if not promoted:
+        return ""
+    name = names.get((promoted["entity"], promoted["key"]))
+    return f"{promoted['label']}: {name}" if name else f"{promoted['label']}, since removed from the plan"
+
+
+def _rows(snap: rules.Snapshot, names: Names) -> list[dict[str, Any]]:
     groups = {g["id"]: g["label"] for g in snap.groups}
     rows = []
     for slug, step in snap.steps.items():
         for idea in (i for i in snap.ideas if i["step"] == slug):
             status = "hidden" if idea["hidden"] else ("shown" if rules.in_room(idea, step) else "not yet revealed")
-            promoted = rules.promoted(idea)
             rows.append(
                 {
                     "step": STEP_BY_SLUG[slug].title,
@@ -40,17 +53,17 @@ def _rows(snap: rules.Snapshot) -> list[dict[str, Any]]:
                     "group": groups.get(idea["group_id"], ""),
                     "votes": rules.tally(snap, idea) if step["voting"] == "closed" else "",
                     "status": status,
-                    "became": f"{promoted['label']} {promoted['key']}" if promoted else "",
+                    "became": became(rules.promoted(idea), names),
                 }
             )
     return rows
 
 
-def to_csv(snap: rules.Snapshot) -> str:
+def to_csv(snap: rules.Snapshot, names: Names) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for row in _rows(snap):
+    for row in _rows(snap, names):
         writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
@@ -62,22 +75,28 @@ def _md(text: str) -> str:
     return text
 
 
-def to_markdown(snap: rules.Snapshot) -> str:
+def to_markdown(snap: rules.Snapshot, names: Names) -> str:
     session = snap.session
     lines = [
         f"# Workshop {session['code_spaced']}: {_md(session['plan']['title'] or '')}",
         "",
-        f"{len(snap.participants)} people took part. "
+        rules.counted(len(snap.participants), "person", "people")
+        + " took part. "
         + ("The session has ended." if session["ended"] else "The session is still running."),
     ]
-    rows = _rows(snap)
+    rows = _rows(snap, names)
+    into_plan = [r for r in rows if r["became"]]
+    if into_plan:
+        lines += ["", "## What went into the plan", ""]
+        lines += [f"- {_md(r['became'])} (from idea #{r['idea']}, {_md(r['step'])})" for r in into_plan]
     for slug, step in snap.steps.items():
         mine = [r for r in rows if r["step"] == STEP_BY_SLUG[slug].title]
         if not mine:
             continue
         lines += ["", f"## {STEP_BY_SLUG[slug].number}. {STEP_BY_SLUG[slug].title}", ""]
         voting = {"none": "No vote.", "open": "Voting is open: results come when it closes."}.get(
-            step["voting"], f"Voting closed ({step['dots']} dots each, at most {step['per_idea']} per idea)."
+            step["voting"],
+            f"Voting closed ({rules.counted(step['dots'], 'dot')} each, at most {step['per_idea']} per idea).",
         )
         lines.append(voting)
         by_group: dict[str, list[dict[str, Any]]] = {}
@@ -92,7 +111,8 @@ def to_markdown(snap: rules.Snapshot) -> str:
             if step["voting"] == "closed":
                 members = sorted(members, key=lambda r: -int(r["votes"] or 0))
             for row in members:
-                extras = [f"{row['votes']} dots" if row["votes"] != "" else "", row["author"], row["became"]]
+                votes = rules.counted(row["votes"], "dot") if row["votes"] != "" else ""
+                extras = [votes, row["author"], row["became"] and "became " + row["became"]]
                 if row["status"] != "shown":
                     extras.append(row["status"])
                 detail = "; ".join(_md(str(e)) for e in extras if e)

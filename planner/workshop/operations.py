@@ -150,9 +150,17 @@ def start_session(plan: Any, actor: Any = None, step: str | None = None) -> Work
 
 
 def end_session(ws: WorkshopSession) -> None:
+    """Stop the code and every change. A vote still open closes, so that its dots count in
+    the summary and the exports: nobody can close it once the session has ended."""
     _lock(ws)
     ws.ended_at = utcnow()
     ws.timer_ends_at = None
+    db.session.execute(
+        update(WorkshopStep)
+        .where(WorkshopStep.session_id == ws.id, WorkshopStep.voting == "open")
+        .values(voting="closed")
+        .execution_options(synchronize_session=False)
+    )
     _commit(ws)
 
 
@@ -351,10 +359,26 @@ def hide_idea(ws: WorkshopSession, number: int, hidden: bool = True) -> None:
     _commit(ws)
 
 
+def _label_free(ws: WorkshopSession, slug: str, label: str, group_id: int | None = None) -> None:
+    """Refuse a name another group of the step has (under the session's lock, so two quick
+    clicks cannot both add it), undoing the revision's move: nothing changed."""
+    taken = db.session.scalars(
+        select(IdeaGroup.label).where(
+            IdeaGroup.session_id == ws.id, IdeaGroup.step == slug, IdeaGroup.id != (group_id or 0)
+        )
+    )
+    try:
+        rules.check_label_free(label, taken)
+    except WorkshopError:
+        db.session.rollback()
+        raise
+
+
 def add_group(ws: WorkshopSession, step: str, label: str | None) -> IdeaGroup:
     clean = rules.clean_label(label)
     slug = rules.step_or_error(step)
     _lock(ws)
+    _label_free(ws, slug, clean)
     group = IdeaGroup(session_id=ws.id, step=slug, label=clean)
     db.session.add(group)
     db.session.flush()
@@ -374,7 +398,9 @@ def rename_group(ws: WorkshopSession, group_id: int, label: str | None) -> None:
     its cards stay in it. The label is checked before anything is written."""
     clean = rules.clean_label(label)
     _lock(ws)
-    _group(ws, group_id).label = clean
+    group = _group(ws, group_id)
+    _label_free(ws, group.step, clean, group.id)
+    group.label = clean
     _commit(ws)
 
 

@@ -136,6 +136,7 @@ def _sessions_page(plan: Any, form: StartForm, status: int = 200) -> Any:
         plan=plan,
         sessions=found,
         counts=counts,
+        counted=rules.counted,
         form=form,
         can_run=access.allowed(plan.id, "manage"),
     ), status
@@ -164,7 +165,12 @@ def join_code():
         ws = db.session.scalar(db.select(WorkshopSession).where(WorkshopSession.code == code)) if code else None
         if ws is not None and rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
             return redirect(url_for("workshop.join", code=ws.code), 303)
-        form.code.errors.append("No workshop is running with that code. Check it on the big screen.")
+        # Someone who arrives late should hear that it ended, not that they mistyped.
+        form.code.errors.append(
+            "That workshop has ended."
+            if ws is not None
+            else "No workshop is running with that code. Check it on the big screen."
+        )
         return render_template("workshop/join_code.html", form=form), 404
     return render_template("workshop/join_code.html", form=form)
 
@@ -173,10 +179,11 @@ def join_code():
 @limiter.limit(JOIN_LIMIT, methods=["POST"])
 def join(code: str):
     ws = access.session_or_404(code)
-    if not rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
-        return render_template("workshop/ended.html", ws=ws), 410
+    # Someone who took part (scanning the code again, after the end too) goes to their page.
     if access.current_participant(ws) is not None:
         return redirect(url_for("workshop.participate", code=ws.code))
+    if not rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
+        return render_template("workshop/ended.html", ws=ws), 410
     member = current_user if current_user.is_authenticated else None
     form = JoinForm()
     if request.method == "POST" and (member is not None or form.validate()):
@@ -195,12 +202,16 @@ def join(code: str):
 
 
 def _page(ws: WorkshopSession, template: str, view: str, **extra: Any) -> str:
+    """A live view; once the session has ended, its closing screen (`summary` set), which
+    the page's script reloads into when the end arrives live."""
     # Which state the page's script asks for: a participant's is the default.
     live_args = {} if view == "participant" else {"as": view}
     if extra.get("key"):
         live_args["key"] = extra["key"]
     return render_template(
         template,
+        summary=state.summary(ws) if ws.ended_at is not None else None,
+        counted=rules.counted,
         live_args=live_args,
         ws=ws,
         view=view,
@@ -224,12 +235,18 @@ def participate(code: str):
 
 @bp.get("/workshop/<code>/console")
 def console(code: str):
+    """The console while the session runs; after it, the look back at what it came to."""
     ws = access.session_or_404(code)
+    plan = plan_or_404(ws.plan_id, need="manage")
+    if ws.ended_at is not None:
+        return render_template(
+            "workshop/summary.html", ws=ws, plan=plan, summary=state.summary(ws), counted=rules.counted
+        )
     return _page(
         ws,
         "workshop/console.html",
         "facilitator",
-        plan=plan_or_404(ws.plan_id, need="manage"),
+        plan=plan,
         groups=[g for g in state.snapshot(ws).groups if g["step"] == ws.step],
         projector_url=url_for("workshop.projector", code=ws.code, key=access.projector_key(ws), _external=True),
     )
@@ -315,10 +332,11 @@ def _export(code: str, kind: str) -> Response:
     ws = access.session_or_404(code)
     access.require(ws, "view")
     snap = state.snapshot(ws)
+    names = state.item_names(ws.plan_id, snap.ideas)
     if kind == "csv":
-        body, mimetype, suffix = export.to_csv(snap), "text/csv", "csv"
+        body, mimetype, suffix = export.to_csv(snap, names), "text/csv", "csv"
     else:
-        body, mimetype, suffix = export.to_markdown(snap), "text/markdown", "md"
+        body, mimetype, suffix = export.to_markdown(snap, names), "text/markdown", "md"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="workshop-{ws.code}.{suffix}"'
     response.headers["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ tested on its own; `operations` and `state` apply them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # A code also stops working this long after the session started, if nobody ended it.
 CODE_MAX_AGE = timedelta(days=3)
 MAX_DOTS = 20
+TOP_IDEAS = 5  # how many of the most-dotted ideas a closing screen shows
 TIMER_MAX_MINUTES = 180
 
 
@@ -73,6 +75,20 @@ def clean_name(raw: str | None) -> str:
 
 def clean_label(raw: str | None) -> str:
     return clean_text(raw, GROUP_LABEL_MAX, "a group name")
+
+
+def check_label_free(label: str, taken: Iterable[str]) -> None:
+    """Refuse a group name the step already has, whatever its case or spacing: two sections
+    called "Forums" and "forums " on the projector would split one theme in two."""
+    wanted = " ".join(label.split()).casefold()
+    for other in taken:
+        if " ".join(other.split()).casefold() == wanted:
+            raise WorkshopError(f"This step already has a group called “{other}”.")
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A number with its noun as people write it: "1 dot", "2 dots", "1 person", "3 people"."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def step_or_error(slug: str | None) -> str:
@@ -281,3 +297,69 @@ def personal_view(snap: Snapshot, participant_id: int) -> dict[str, Any]:
     return personal_views(snap).get(
         participant_id, {"id": participant_id, "name": None, "ideas": [], "votes": {}, "used": {}}
     )
+
+
+# ---------------------------------------------------------------- the summary
+
+
+def summary(snap: Snapshot, names: Mapping[tuple[str, str], str]) -> dict[str, Any]:
+    """What a session came to, for its closing screens and its look back: how many people,
+    ideas and dots, what went into the plan (by the items' names in `names`, keyed by entity
+    and key; an item missing there has since left the plan), and each step's ideas.
+
+    Hidden cards are counted apart and not listed; dots count only where voting closed
+    (ending a session closes its open votes, see `operations.end_session`)."""
+    groups = {g["id"]: g["label"] for g in snap.groups}
+    steps: list[dict[str, Any]] = []
+    for slug, step in snap.steps.items():
+        info = STEP_BY_SLUG[slug]
+        closed = step["voting"] == "closed"
+        ideas = []
+        for idea in (i for i in snap.ideas if i["step"] == slug and not i["hidden"]):
+            made = promoted(idea)
+            ideas.append(
+                {
+                    "n": idea["number"],
+                    "text": idea["text"],
+                    "author": author(snap, idea),
+                    "group": groups.get(idea["group_id"]),
+                    "votes": tally(snap, idea) if closed else None,
+                    "promoted": made and {**made, "name": names.get((made["entity"], made["key"]))},
+                }
+            )
+        if not ideas:
+            continue
+        if closed:
+            ideas.sort(key=lambda i: (-i["votes"], i["n"]))
+        steps.append(
+            {
+                "slug": slug,
+                "number": info.number,
+                "title": info.title,
+                "voting": step["voting"],
+                "dots_each": step["dots"],
+                "dots": sum(i["votes"] or 0 for i in ideas),
+                "ideas": ideas,
+            }
+        )
+    voted = [{**i, "step": s["title"]} for s in steps for i in s["ideas"] if i["votes"]]
+    closed_ideas = {i["id"] for i in snap.ideas if snap.steps[i["step"]]["voting"] == "closed" and not i["hidden"]}
+    voters = {p for idea_id in closed_ideas for p, d in snap.votes.get(idea_id, {}).items() if d}
+    return {
+        "plan": snap.session["plan"]["title"],
+        "people": len(snap.participants),
+        "ideas": sum(len(s["ideas"]) for s in steps),
+        "hidden": sum(1 for i in snap.ideas if i["hidden"]),
+        "dots": sum(s["dots"] for s in steps),
+        "voters": len(voters),
+        # What the room liked best, for the last slide: the ideas with the most dots.
+        "top": sorted(voted, key=lambda i: -i["votes"])[:TOP_IDEAS],
+        # Every card that became an item, hidden or not: the item is in the plan either way.
+        "promoted": [
+            {**made, "name": names.get((made["entity"], made["key"])), "n": i["number"], "text": i["text"]}
+            for slug in snap.steps
+            for i in snap.ideas
+            if i["step"] == slug and (made := promoted(i))
+        ],
+        "steps": steps,
+    }

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from planner.domain import STEPS
+from planner.domain import ENTITY_BY_NAME, STEPS
 from planner.extensions import db
-from planner.models import Plan, utcnow
+from planner.models import ITEM_MODELS, Plan, utcnow
 from planner.workshop import rules
 from planner.workshop.models import Idea, IdeaGroup, Participant, Vote, WorkshopSession, WorkshopStep
 
@@ -223,3 +223,27 @@ def idea_counts(session_ids: list[int]) -> dict[int, int]:
         select(Idea.session_id, func.count()).where(Idea.session_id.in_(session_ids)).group_by(Idea.session_id)
     )
     return dict(rows.all())
+
+
+def item_names(plan_id: int, ideas: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """The current names of the plan items these cards became, keyed by (entity, key): one
+    query per kind of item among them. Read fresh, not cached with the session's state: an
+    item is renamed in the plan without the session's revision moving. An item deleted since
+    is missing."""
+    keys: dict[str, set[str]] = {}
+    for idea in ideas:
+        if idea["promoted_entity"] in ITEM_MODELS and idea["promoted_key"]:
+            keys.setdefault(idea["promoted_entity"], set()).add(idea["promoted_key"])
+    names: dict[tuple[str, str], str] = {}
+    for entity_name, wanted in keys.items():
+        model = ITEM_MODELS[entity_name]
+        title = getattr(model, ENTITY_BY_NAME[entity_name].title_field)
+        rows = db.session.execute(select(model.key, title).where(model.plan_id == plan_id, model.key.in_(wanted)))
+        names.update({(entity_name, key): name for key, name in rows})
+    return names
+
+
+def summary(ws: WorkshopSession) -> dict[str, Any]:
+    """What the session came to (`rules.summary`), with the plan items by their current names."""
+    snap = snapshot(ws)
+    return rules.summary(snap, item_names(ws.plan_id, snap.ideas))

@@ -170,10 +170,9 @@ def test_a_whole_session(screens: dict[str, Any], plan_id: int) -> None:
     console, projector, people = screens["console"], screens["projector"], screens["people"]
     ana, ben, cleo = people["Ana"], people["Ben"], people["Cleo"]
 
-    # Names on cards, hidden until revealed.
+    # Names on cards, hidden until revealed: each box is saved as it is ticked.
     console.locator("#set-anonymous").uncheck()
     console.locator("#set-private").check()
-    console.locator(".ws-settings button").click()
     expect(console.locator("#reveal-button")).to_be_visible(timeout=LIVE)
 
     # A shared timer: every screen counts down from the same end time.
@@ -274,11 +273,12 @@ def test_a_whole_session(screens: dict[str, Any], plan_id: int) -> None:
     # The end: the code stops working, everyone's screen says so, the record stays.
     console.once("dialog", lambda dialog: dialog.accept())
     console.get_by_role("button", name="End the workshop").click()
-    expect(console.locator("#ended")).to_be_visible(timeout=LIVE)
-    expect(projector.locator("#ended")).to_be_visible(timeout=LIVE)
+    expect(console.get_by_role("heading", level=1)).to_contain_text("a look back", timeout=LIVE)
+    expect(projector.locator(".ws-closing")).to_be_visible(timeout=LIVE)
+    expect(projector.locator("#join-code")).to_have_count(0)
     for page in (ana, ben, cleo):
-        expect(page.locator("#ended")).to_be_visible(timeout=LIVE)
-        expect(page.locator("#idea-form")).to_be_hidden()
+        expect(page.get_by_role("heading", name="The workshop has ended")).to_be_visible(timeout=LIVE)
+        expect(page.locator("#idea-form")).to_have_count(0)
     assert screens["errors"] == []
 
 
