@@ -11,8 +11,9 @@
 //   silently. A notice offers the draft; restoring it also restores its base_version, so the
 //   server merges it with what was saved since and asks where both changed the same field.
 // - sent: the draft is kept, marked as sent, until a page shows the success message of the
-//   redirect after a save; then it is dropped. A page that shows the sent form again (errors,
-//   a conflict, an item deleted meanwhile: data-autosave-returned) takes the draft over.
+//   redirect after a save; then it is dropped, with any older draft of the same form. A page
+//   that shows the sent form again (errors, a conflict, an item deleted meanwhile:
+//   data-autosave-returned) takes the draft over.
 (() => {
   "use strict";
 
@@ -325,10 +326,16 @@
     const now = Date.now();
     const plan = planOfPage();
     const saved = document.querySelector(".flash-success");
-    for (const d of allDrafts()) {
+    const drafts = allDrafts();
+    // A form that was saved has no draft left to offer: with the sent one go the drafts of
+    // that form kept under older versions (a conflict's, or one offered and not taken), or
+    // the offer would come back after the person had settled it.
+    const settled = new Set(
+      saved ? drafts.filter((d) => d.draft.sent && d.scope.startsWith(`${plan}/`)).map((d) => d.scope) : [],
+    );
+    for (const d of drafts) {
       const old = now - (d.draft.savedAt || 0) > MAX_AGE_MS;
-      const done = saved && d.draft.sent && d.scope.startsWith(`${plan}/`);
-      if (old || done) storage.removeItem(d.key);
+      if (old || settled.has(d.scope)) storage.removeItem(d.key);
     }
     document.querySelectorAll("form[data-autosave]").forEach(attach);
     new MutationObserver((records) => {

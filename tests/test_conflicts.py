@@ -197,7 +197,10 @@ def test_an_item_deleted_while_someone_edits_it(ana_web: Any, ben_web: Any, plan
     response = save(ben_web, plan_id, "s1", bens, name="Parents of toddlers", barriers="No time at all")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert re.search(r"Audience segment “New parents” was deleted by Ana Alvarez at \d+ \w+ \d{4}, \d\d:\d\d UTC", html)
+    assert re.search(
+        r"Audience segment “New parents” was deleted by Ana Alvarez at <time [^>]+>\d+ \w+ \d{4}, \d\d:\d\d UTC</time>",
+        html,
+    )
     # His text is kept, in a form that adds it as a new item.
     assert f'action="/plans/{plan_id}/items/segment/new"' in html
     assert re.search(r'name="new-segment-name"[^>]*value="Parents of toddlers"', html)

@@ -7,6 +7,7 @@ and the marks that show a member what others changed since their last visit.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -14,11 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from planner import pagecache
 from planner.accounts.models import Membership
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history import visits
-from planner.history.models import Change
+from planner.history import comments, visits
+from planner.history.models import Change, Comment
 from planner.models import utcnow
 from planner.plans import store
 from tests.test_query_counts import counting_queries
@@ -367,8 +369,9 @@ def test_a_change_of_another_plan_is_not_found(web: Any, members: Any, owner: An
 
 def test_a_visit_starts_after_a_pause(plan: Any, ana: Any) -> None:
     start = utcnow()
-    assert visits.record_visit(plan.id, ana, now=start) is None  # a first visit: nothing to compare with
-    assert visits.record_visit(plan.id, ana, now=start + timedelta(minutes=20)) is None  # the same visit
+    # A first visit: what was there is not news, what others do from now on is.
+    assert visits.record_visit(plan.id, ana, now=start) == start
+    assert visits.record_visit(plan.id, ana, now=start + timedelta(minutes=20)) == start  # the same visit
     later = start + timedelta(minutes=20) + visits.VISIT_GAP + timedelta(minutes=1)
     assert visits.record_visit(plan.id, ana, now=later) == start + timedelta(minutes=20)
     assert visits.record_visit(plan.id, None) is None
@@ -414,3 +417,84 @@ def test_a_page_number_too_large_for_the_database_shows_an_empty_page(web: Any, 
     response = web.get(f"/plans/{example_plan.id}/history?page={2**70}")
     assert response.status_code == 200
     assert "No changes" in response.get_data(as_text=True)
+
+
+def _badge(page: str, slug: str) -> str | None:
+    """The count on a step's link in the progress bar, if any."""
+    link = re.search(rf'href="/plans/\d+/steps/{slug}"[^>]*>(.*?)</a>', page, re.S)
+    badge = link and re.search(r'class="changed-badge"[^>]*>(\d+)<', link[1])
+    return badge[1] if badge else None
+
+
+@pytest.fixture
+def morning(monkeypatch: pytest.MonkeyPatch, members: Any, ana: Any, ben: Any, add_member: Any) -> Any:
+    """A clock for the visits, which a test moves on; Ben is an editor of the plan too."""
+    add_member(members, ben, "editor")
+    clock = [utcnow() - timedelta(hours=3)]
+    monkeypatch.setattr(visits, "utcnow", lambda: clock[0])
+
+    start = clock[0]
+
+    def at(minutes: int) -> Any:
+        clock[0] = start + timedelta(minutes=minutes)
+        return clock[0]
+
+    return at
+
+
+def _backdate(model: Any, column: str, row_id: int, moment: Any) -> None:
+    db.session.execute(update(model).where(model.id == row_id).values({column: moment}))
+    db.session.commit()
+    pagecache.clear()  # rows changed behind the store's back
+
+
+def test_a_colleague_back_the_same_morning_sees_what_changed_on_a_step_and_who_changed_it(
+    web: Any, members: Any, ana: Any, ben: Any, morning: Any
+) -> None:
+    """Fay reads the audiences at nine and goes on through the plan; Ana renames a segment at
+    twenty past and Ben comments on the step. Fay, back before lunch, is shown both on the
+    audiences, though she was looking at other steps after they happened."""
+    plan = members
+    segment = store.load_doc(plan)["segments"][0]
+    morning(0)
+    web.get(f"/plans/{plan.id}/steps/audiences")
+    store.update_item(plan, SEGMENT, segment["key"], {"name": "Young parents"}, actor=ana)
+    _backdate(Change, "at", last_change(plan.id).id, morning(20))
+    said = comments.add_comment(plan, ben, "Do we reach the grandparents too?", step="audiences")
+    _backdate(Comment, "created_at", said.id, morning(22))
+    morning(25)
+    web.get(f"/plans/{plan.id}/steps/goals")  # still here, on another step
+
+    morning(120)
+    page = web.get(f"/plans/{plan.id}/steps/audiences").get_data(as_text=True)
+    line = re.search(r'<p class="news-line">(.*?)<a ', page, re.S)
+    assert line, "no line saying what changed"
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", "", line[1])).split()) == (
+        "Since you last looked Ana Alvarez edited audience segment “Young parents”: name; Ben Brown commented."
+    )
+    assert f'href="/plans/{plan.id}/history?entity=segment&amp;key={segment["key"]}"' in page  # the item's mark
+    assert _badge(page, "audiences") == "2"  # the change and the comment
+    assert '<span class="changed-mark">New</span>' in page
+    assert _badge(page, "goals") is None  # seen since
+
+    # The marks stay while she is here, and are gone when she comes back another time.
+    morning(125)
+    assert 'class="news-line"' in web.get(f"/plans/{plan.id}/steps/audiences").get_data(as_text=True)
+    morning(240)
+    page = web.get(f"/plans/{plan.id}/steps/audiences").get_data(as_text=True)
+    assert 'class="news-line"' not in page and _badge(page, "audiences") is None
+
+
+def test_new_comments_count_on_the_step_they_are_on(web: Any, members: Any, ben: Any, morning: Any) -> None:
+    plan = members
+    morning(0)
+    web.get(f"/plans/{plan.id}/steps/team")
+    goal = store.load_doc(plan)["goals"][0]
+    for body in ("Is this still the first goal?", "And who decided?"):
+        said = comments.add_comment(plan, ben, body, entity="goal", key=goal["key"])
+        _backdate(Comment, "created_at", said.id, morning(10))
+    morning(90)
+    page = web.get(f"/plans/{plan.id}/steps/team").get_data(as_text=True)
+    assert _badge(page, "goals") == "2" and _badge(page, "team") is None
+    page = web.get(f"/plans/{plan.id}/steps/goals").get_data(as_text=True)
+    assert "Ben Brown commented twice." in html.unescape(page)

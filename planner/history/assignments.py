@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
+from planner.accounts import membership, roles
 from planner.accounts.models import Membership, User
-from planner.domain import STEP_BY_SLUG, Step
+from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEPS, Step
 from planner.extensions import db
 from planner.history.models import StepAssignment
-from planner.models import Plan, discussed
+from planner.models import ITEM_MODELS, Plan, discussed
+from planner.plans import view
+
+# What an owner must be able to do with their step (a need of `planner.accounts.roles`).
+OWNER_NEED = "edit"
 
 
 class AssignmentRefused(ValueError):
@@ -31,6 +36,10 @@ class Assignment:
         """Asked when shown, not when read: step pages keep an assignment across days."""
         return _overdue(self.due)
 
+    def late(self, complete: bool) -> bool:
+        """Past its date and not done: a complete step is not overdue."""
+        return self.overdue and not complete
+
 
 def _overdue(due: date | None) -> bool:
     return due is not None and due < date.today()
@@ -47,16 +56,25 @@ def assignment(plan_id: int, step_slug: str) -> Assignment | None:
     return Assignment(STEP_BY_SLUG[step_slug], row[0].owner_id, row[1], row[0].due)
 
 
+def possible_owners(plan_id: int) -> list[tuple[int, str]]:
+    """The members who may own a step, as (user id, name): those who can write it. A viewer
+    given a step could not do a thing about it."""
+    return [(user.id, user.name) for user, role in membership.members_of(plan_id) if roles.allows(role, OWNER_NEED)]
+
+
 def assign(plan: Any, step_slug: str, owner_id: int | None, due: date | None) -> Assignment | None:
-    """Give a step an owner (a member of the plan) and a due date; both empty clears it."""
+    """Give a step an owner (a member of the plan who can edit it) and a due date; both empty
+    clears it."""
     if step_slug not in STEP_BY_SLUG:
         raise AssignmentRefused("There is no such step.")
     if owner_id is not None:
-        member = db.session.scalar(
-            select(Membership.id).where(Membership.plan_id == plan.id, Membership.user_id == owner_id)
+        role = db.session.scalar(
+            select(Membership.role).where(Membership.plan_id == plan.id, Membership.user_id == owner_id)
         )
-        if member is None:
+        if role is None:
             raise AssignmentRefused("The owner must be a member of the plan.")
+        if not roles.allows(role, OWNER_NEED):
+            raise AssignmentRefused("A viewer cannot own a step: make them an editor first, on the People page.")
     row = db.session.get(StepAssignment, (plan.id, step_slug))
     if owner_id is None and due is None:
         if row is not None:
@@ -78,6 +96,28 @@ class Due:
     step: Step
     due: date | None
     overdue: bool = False
+    complete: bool = False
+
+
+def complete_steps(plan_ids: set[int]) -> dict[int, set[str]]:
+    """The slugs of each plan's complete steps (`view.step_complete`), read without loading
+    the plans: one query for the fields the steps require and whether each plan has the items
+    they require, however many plans there are."""
+    if not plan_ids:
+        return {}
+    names = sorted({name for s in STEPS for name in s.required_fields})
+    kinds = sorted({name for s in STEPS for name in s.required_entities})
+    has = [exists().where(ITEM_MODELS[kind].plan_id == Plan.id) for kind in kinds]
+    rows = db.session.execute(
+        select(Plan.id, *(getattr(Plan, name) for name in names), *has).where(Plan.id.in_(plan_ids))
+    )
+    found = {}
+    for plan_id, *values in rows:
+        doc: dict[str, Any] = dict(zip(names, values[: len(names)], strict=True))
+        for kind, present in zip(kinds, values[len(names) :], strict=True):
+            doc[ENTITY_BY_NAME[kind].collection] = [{"key": kind}] if present else []  # stands for its items
+        found[plan_id] = {s.slug for s in STEPS if view.step_complete(doc, s)}
+    return found
 
 
 def due_for(user: Any) -> list[Due]:
@@ -91,8 +131,10 @@ def due_for(user: Any) -> list[Due]:
         .where(StepAssignment.owner_id == user.id)
         .order_by(StepAssignment.due.is_(None), StepAssignment.due, Plan.title)
     )
+    mine = [(plan_id, title, slug, due) for plan_id, title, slug, due in rows if slug in STEP_BY_SLUG]
+    complete = complete_steps({plan_id for plan_id, _, _, _ in mine})  # a done step is not late
     return [
-        Due(plan_id, title, STEP_BY_SLUG[slug], due, _overdue(due))
-        for plan_id, title, slug, due in rows
-        if slug in STEP_BY_SLUG
+        Due(plan_id, title, STEP_BY_SLUG[slug], due, _overdue(due) and not done, done)
+        for plan_id, title, slug, due in mine
+        for done in [slug in complete.get(plan_id, ())]
     ]

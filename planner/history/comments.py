@@ -15,6 +15,12 @@ from planner.history.models import Comment
 from planner.models import ITEM_MODELS, discussed
 
 MAX_LENGTH = 2000
+# Who may comment (a need of `planner.accounts.roles`): every member, viewers too. A director
+# or a board member reviews the plan as a viewer, and what they have to say belongs beside the
+# step it is about. Comments are not plan content (not in the history, the document or the
+# JSON), so a viewer who comments still changes nothing of the plan. The routes ask for it and
+# the pages show the comment forms by it (`may_comment`).
+NEED = "view"
 
 
 class CommentRefused(ValueError):

@@ -19,6 +19,7 @@ from typing import Any
 from flask import render_template, request
 from flask_wtf import FlaskForm
 
+from planner.accounts.timezones import reader_text
 from planner.domain import STEP_OF_ENTITY, STEP_OF_PLAN_FIELD, Entity
 from planner.plans import store, view
 from planner.wizard.forms import form_class, form_data
@@ -70,7 +71,7 @@ def rename_clash(conflict: store.Conflict) -> str:
     """What the rename form says when someone renamed the plan while it was open."""
     edit = conflict.edits.get("title")
     who = edit.by if edit and edit.by else "Someone"
-    at = f" at {edit.at:%H:%M} UTC" if edit else ""
+    at = f" at {reader_text(edit.at, 'time')}" if edit else ""
     return (
         f"{who} renamed the plan to “{conflict.theirs.get('title')}”{at}, while you were typing. "
         "Rename again to use your title, or cancel to keep theirs."
@@ -87,10 +88,14 @@ def conflict_page(plan: Any, doc: dict[str, Any], conflict: store.Conflict, *, f
         step = STEP_OF_ENTITY[entity.name]
         what = f"{entity.label.lower()} “{view.title_of(entity, conflict.theirs)}”"
         back = f"{entity.name}-{conflict.key}"
+        draft_id = form_id
     else:
         step = STEP_OF_PLAN_FIELD[fields[0].name]
         what = f"the answers of {step.title}"
         back = None
+        # The step's answers form keeps its draft as "plan-<step>": the same draft, so that
+        # the step offers it if the person leaves this page, and a save there settles it.
+        draft_id = f"plan-{step.slug}"
     return (
         render_template(
             "history/conflict.html",
@@ -100,6 +105,7 @@ def conflict_page(plan: Any, doc: dict[str, Any], conflict: store.Conflict, *, f
             conflict=conflict,
             form=form,
             form_id=form_id,
+            draft_id=f"{plan.id}/{draft_id}",
             action=action,
             who=who,
             what=what,

@@ -1,4 +1,5 @@
-"""The record of changes, comments on items and steps, and who owns which step."""
+"""The record of changes, comments on items and steps, who owns which step, and when each
+member last looked at each step."""
 
 from __future__ import annotations
 
@@ -62,3 +63,16 @@ class StepAssignment(db.Model):
     step: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     due: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class StepVisit(db.Model):
+    """When a member looked at one step of a plan: `current_at` is the last look, and
+    `previous_at` the last look before this stretch of looking began (`planner.history.visits`)."""
+
+    __tablename__ = "step_visits"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    previous_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    current_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -9,7 +9,7 @@ from flask import g, request
 from flask_login import current_user
 
 from planner import pagecache
-from planner.accounts import membership, roles
+from planner.accounts import roles
 from planner.domain import Step
 from planner.history import assignments, comments, visits
 from planner.history.forms import AssignmentForm
@@ -51,7 +51,7 @@ def step_context(plan: Any, step: Step, failed_id: str | None = None) -> dict[st
     )
     assignment_form = None
     if may_manage:
-        members = [(user.id, user.name) for user, _ in membership.members_of(plan.id)]
+        members = assignments.possible_owners(plan.id)
         assignment_form = AssignmentForm(
             formdata=None,
             members=members,
@@ -60,7 +60,7 @@ def step_context(plan: Any, step: Step, failed_id: str | None = None) -> dict[st
                 "due": owner.due if owner else None,
             },
         )
-    news = visits.news(plan.id, current_user, g.get("membership"))
+    news = visits.news(plan.id, current_user, g.get("membership"), step.slug)
     return {
         "news": news,
         "thread": thread,

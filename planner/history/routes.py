@@ -7,25 +7,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from planner.accounts import membership
 from planner.domain import STEP_BY_SLUG, STEP_OF_ENTITY, STEPS
 from planner.history import assignments, comments, records
 from planner.history.forms import AssignmentForm, CommentForm
 from planner.plans import store
-from planner.plans.access import plan_or_404
+from planner.plans.access import can, plan_or_404
 
 bp = Blueprint("history", __name__)
 
 
-@bp.app_template_filter("when")
-def when(moment: datetime | None) -> str:
-    """A stored UTC time as people read it: "28 Nov 2026, 14:32 UTC"."""
-    return moment.strftime("%-d %b %Y, %H:%M UTC") if moment else ""
+@bp.app_template_global("may_comment")
+def may_comment() -> bool:
+    """Whether the member may write on the plan's page: what the comment routes ask for."""
+    return can(comments.NEED)
 
 
 @bp.app_template_global("steps_due_for_me")
@@ -94,7 +91,7 @@ def _back(plan_id: int, step: str, anchor: str | None):
 
 @bp.post("/plans/<int:plan_id>/comments")
 def add_comment(plan_id: int):
-    plan = plan_or_404(plan_id, need="edit")
+    plan = plan_or_404(plan_id, need=comments.NEED)
     form = CommentForm()
     entity, key = form.entity.data or None, form.key.data or None
     step = STEP_OF_ENTITY[entity].slug if entity in STEP_OF_ENTITY else form.step.data
@@ -115,7 +112,7 @@ def add_comment(plan_id: int):
 
 @bp.post("/plans/<int:plan_id>/comments/<int:comment_id>/delete")
 def delete_comment(plan_id: int, comment_id: int):
-    plan = plan_or_404(plan_id, need="edit")
+    plan = plan_or_404(plan_id, need=comments.NEED)
     try:
         comment = comments.delete_comment(plan, comment_id, current_user)
     except LookupError:
@@ -132,8 +129,7 @@ def assign(plan_id: int, slug: str):
     plan = plan_or_404(plan_id, need="manage")
     if slug not in STEP_BY_SLUG:
         abort(404)
-    members = [(user.id, user.name) for user, _ in membership.members_of(plan.id)]
-    form = AssignmentForm(members=members)
+    form = AssignmentForm(members=assignments.possible_owners(plan.id))
     if not form.validate():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return _back(plan.id, slug, "step-owner")

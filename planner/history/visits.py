@@ -1,10 +1,18 @@
-"""What changed since a member's last visit, for the marks on the steps and the items.
+"""What changed since a member last looked, for the marks on the steps and the items, and the
+line on a step that says what changed and who changed it.
 
-A *visit* is a stretch of looking at a plan without a long pause.  Each step page a member
-opens moves `Membership.current_visit_at` on; when it is older than `VISIT_GAP`, a new visit
-starts and the old one becomes `previous_visit_at`.  What changed after `previous_visit_at`,
-by anyone but the member, is news, and it stays marked for the whole visit, whichever steps
-they open, so that marks do not vanish the moment one page is seen.
+News is kept per step. A change (or a comment) on a step is news to a member until they have
+looked at that step since, whatever else they looked at meanwhile: a colleague who read the
+audiences at nine, went on through the plan and comes back before lunch is shown the segment
+renamed at ten, although they were "here" after it. (Counting the plan as a whole, that change
+fell inside their last visit and was never marked again.)
+
+Marks do not vanish the moment a step is opened: looking at a step starts a *stretch* of
+looking at it, which lasts while the member comes back within `VISIT_GAP`. What changed after
+the look before the stretch (`StepVisit.previous_at`) stays marked for the whole stretch. A
+step the member has never opened counts from their visit of the whole plan
+(`Membership.previous_visit_at`; on their first visit, from the moment they first looked:
+what others do while they are there is news, what was there before is not).
 
 Without a signed-in member (the command line, a test that signs nobody in) there is no news.
 """
@@ -18,14 +26,17 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from planner.accounts.models import Membership
+from planner.accounts.models import Membership, User
+from planner.domain import STEP_BY_SLUG
 from planner.extensions import db
-from planner.history.models import Change
+from planner.history.models import Change, Comment, StepVisit
 from planner.models import utcnow
 
 VISIT_GAP = timedelta(minutes=30)
 # Looking again within this long is the same moment: no write to the database.
 _STILL_HERE = timedelta(minutes=1)
+# How many of one person's changes the step's line names before it counts the rest.
+_NAMED = 3
 
 
 def _user_id(user: Any) -> int | None:
@@ -43,9 +54,14 @@ def _membership(plan_id: int, user_id: int, known: Membership | None) -> Members
 
 
 def record_visit(
-    plan_id: int, user: Any, now: datetime | None = None, membership: Membership | None = None
+    plan_id: int,
+    user: Any,
+    step: str | None = None,
+    now: datetime | None = None,
+    membership: Membership | None = None,
 ) -> datetime | None:
-    """Note that `user` is looking at the plan; returns when their previous visit was, if any."""
+    """Note that `user` is looking at the plan (at `step`, when given); returns since when the
+    plan's changes are news to them (None without a member)."""
     user_id = _user_id(user)
     if user_id is None:
         return None
@@ -53,30 +69,56 @@ def record_visit(
     if membership is None:
         return None
     now = now or utcnow()
+    write = False
     last = membership.current_visit_at
-    if last is None or now - last > VISIT_GAP:
+    if last is None:
+        membership.previous_visit_at = now  # a first visit: from now on, what others do is news
+    elif now - last > VISIT_GAP:
         membership.previous_visit_at = last
     if last is None or now - last > _STILL_HERE:
         membership.current_visit_at = now
+        write = True
+    if step is not None:
+        seen = db.session.get(StepVisit, (plan_id, user_id, step))
+        if seen is None:
+            db.session.add(
+                StepVisit(
+                    plan_id=plan_id,
+                    user_id=user_id,
+                    step=step,
+                    previous_at=membership.previous_visit_at,
+                    current_at=now,
+                )
+            )
+            write = True
+        elif now - seen.current_at > _STILL_HERE:
+            if now - seen.current_at > VISIT_GAP:
+                seen.previous_at = seen.current_at
+            seen.current_at = now
+            write = True
+    if write:
         db.session.commit()
     return membership.previous_visit_at
 
 
 @dataclass(frozen=True)
 class News:
-    """What others changed since `since`: per step, per item, and which plan fields."""
+    """What others changed and said since the member last looked: per step (changes and new
+    comments), per item and which plan fields; and, for the step on the page, since when and
+    who did what (`told`: one sentence per person)."""
 
     since: datetime | None = None
     steps: Counter[str] = field(default_factory=Counter)
     items: frozenset[tuple[str, str]] = frozenset()
     plan_fields: frozenset[str] = frozenset()
+    told: tuple[str, ...] = ()
 
     def item(self, entity_name: str, key: str) -> bool:
         return (entity_name, key) in self.items
 
     @property
     def step_counts(self) -> tuple[tuple[str, int], ...]:
-        """How many changes each step has, as a key of what the progress bar shows."""
+        """How many changes and comments each step has, as a key of what the progress bar shows."""
         return tuple(sorted(self.steps.items()))
 
     def __bool__(self) -> bool:
@@ -86,29 +128,105 @@ class News:
 NO_NEWS = News()
 
 
-def news(plan_id: int, user: Any, membership: Membership | None = None) -> News:
-    """What others changed since the member's previous visit (nothing on a first visit)."""
+def _since_by_step(plan_id: int, user_id: int, plan_since: datetime, now: datetime) -> dict[str, datetime]:
+    """For each step, since when its changes are news to the member."""
+    since = dict.fromkeys(STEP_BY_SLUG, plan_since)
+    for seen in db.session.scalars(select(StepVisit).where(StepVisit.plan_id == plan_id, StepVisit.user_id == user_id)):
+        if seen.step in since:
+            looking = now - seen.current_at <= VISIT_GAP
+            since[seen.step] = (seen.previous_at or plan_since) if looking else seen.current_at
+    return since
+
+
+def _times(count: int) -> str:
+    return {1: "", 2: " twice"}.get(count, f" {count} times")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _sentences(changed: dict[str, list[str]], commented: Counter[str]) -> tuple[str, ...]:
+    """ "Ana Alvarez edited audience segment “Parents”: name, and commented": one per person,
+    in the order they first appear."""
+    out = []
+    for who in dict.fromkeys([*changed, *commented]):
+        said = list(dict.fromkeys(changed.get(who, ())))
+        parts = [_lower_first(s) for s in said[:_NAMED]]
+        if len(said) > _NAMED:
+            rest = len(said) - _NAMED
+            parts.append(f"{rest} more change{'s' if rest > 1 else ''}")
+        if commented[who]:
+            parts.append(f"commented{_times(commented[who])}")
+        text = ", ".join(parts[:-1]) + (", and " if len(parts) > 1 else "") + parts[-1]
+        out.append(f"{who} {text}")
+    return tuple(out)
+
+
+def news(plan_id: int, user: Any, membership: Membership | None = None, step: str | None = None) -> News:
+    """What others changed and said since the member last looked at each step (nothing before
+    their first visit); `told` and `since` are about `step`."""
     user_id = _user_id(user)
     if user_id is None:
         return NO_NEWS
     found = _membership(plan_id, user_id, membership)
-    since = found.previous_visit_at if found else None
-    if since is None:
+    plan_since = found.previous_visit_at if found else None
+    if plan_since is None:
         return NO_NEWS
-    others = (
-        Change.plan_id == plan_id,
-        Change.at > since,
-        or_(Change.user_id.is_(None), Change.user_id != user_id),
-    )
-    rows = db.session.execute(select(Change.step, Change.entity, Change.item_key).where(*others)).all()
+    since = _since_by_step(plan_id, user_id, plan_since, utcnow())
+    oldest = min(since.values())
+    not_mine = or_(Change.user_id.is_(None), Change.user_id != user_id)
+    others = (Change.plan_id == plan_id, Change.at > oldest, not_mine)
+    changes = db.session.execute(
+        select(Change.step, Change.entity, Change.item_key, Change.summary, Change.source, Change.action, Change.at)
+        .add_columns(User.name)
+        .outerjoin(User, User.id == Change.user_id)
+        .where(*others)
+        .order_by(Change.at, Change.id)
+    ).all()
+    # Only the plan's own fields need the values, to say which fields changed.
     fields: set[str] = set()
-    for after, before in db.session.execute(
-        select(Change.after, Change.before).where(*others, Change.entity == "plan", Change.action != "import")
+    for step_slug, at, after, before in db.session.execute(
+        select(Change.step, Change.at, Change.after, Change.before).where(
+            *others, Change.entity == "plan", Change.action != "import"
+        )
     ):
-        fields.update((after or before or {}).keys())
+        if step_slug in since and at > since[step_slug]:
+            fields.update((after or before or {}).keys())
+    comments = db.session.execute(
+        select(Comment.step, Comment.created_at, User.name)
+        .outerjoin(User, User.id == Comment.user_id)
+        .where(
+            Comment.plan_id == plan_id,
+            Comment.created_at > oldest,
+            or_(Comment.user_id.is_(None), Comment.user_id != user_id),
+        )
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+
+    steps: Counter[str] = Counter()
+    items: set[tuple[str, str]] = set()
+    changed: dict[str, list[str]] = {}
+    commented: Counter[str] = Counter()
+    for c in changes:
+        if not c.step or c.step not in since or c.at <= since[c.step]:
+            continue
+        steps[c.step] += 1
+        if c.item_key:
+            items.add((c.entity, c.item_key))
+        # What a deletion took along is said by the deletion ("and 2 items that needed it").
+        along = (c.source or "").startswith("change:") and c.action != "restore"
+        if c.step == step and not along:
+            changed.setdefault(c.name or "Someone", []).append(c.summary)
+    for comment_step, at, name in comments:
+        if comment_step in since and at > since[comment_step]:
+            steps[comment_step] += 1
+            if comment_step == step:
+                commented[name or "Someone"] += 1
     return News(
-        since=since,
-        steps=Counter(step for step, _, _ in rows if step),
-        items=frozenset((entity, key) for _, entity, key in rows if key),
+        since=since.get(step, plan_since) if step else plan_since,
+        steps=steps,
+        items=frozenset(items),
         plan_fields=frozenset(fields),
+        told=_sentences(changed, commented),
     )

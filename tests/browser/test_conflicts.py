@@ -143,7 +143,9 @@ def test_an_item_deleted_while_someone_edits_it_keeps_their_text(
     expect(ben.get_by_role("heading", level=1)).to_have_text(
         "This audience segment was deleted while you were editing it"
     )
-    expect(ben.get_by_role("alert")).to_contain_text(re.compile(r"“New parents” was deleted by Ana Alvarez at .+ UTC"))
+    expect(ben.get_by_role("alert")).to_contain_text(
+        re.compile(r"“New parents” was deleted by Ana Alvarez at .+\d:\d\d")
+    )
     expect(ben.get_by_label("Name", exact=True)).to_have_value("Parents of toddlers")
     expect(ben.get_by_label("What we offer them")).to_have_value("A pram-friendly opening hour.")
     shot(ben, "deleted-while-editing-1200")
@@ -151,3 +153,93 @@ def test_an_item_deleted_while_someone_edits_it_keeps_their_text(
     ben.get_by_role("button", name="Add it as a new audience segment").click()
     expect(ben.get_by_role("status")).to_have_text("Audience segment added.")
     assert saved_segment(app, people["plan_id"])["value_to_them"] == "A pram-friendly opening hour."
+
+
+# ---------------------------------------------------------------- drafts after a conflict
+# Once a conflict is resolved (on the conflict page, or by saving the form again after leaving
+# it), the draft it came from is gone: no "You have an unsaved draft" offer comes back.
+
+
+def typed(page: Page, field: Any, text: str) -> None:
+    field.fill(text)
+    page.wait_for_timeout(700)  # the debounced draft save
+
+
+def drafts(page: Page) -> list[str]:
+    page.wait_for_load_state()
+    return page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('planner-draft:'))")
+
+
+def conflict_on_the_name(ana: Page, ben: Page) -> None:
+    anas, bens = open_editor(ana), open_editor(ben)
+    typed(ana, anas.get_by_label("Name", exact=True), "Young parents")
+    typed(ben, bens.get_by_label("Name", exact=True), "Parents of toddlers")
+    anas.get_by_role("button", name="Save audience segment").click()
+    expect(ana.get_by_role("status")).to_have_text("Audience segment saved.")
+    bens.get_by_role("button", name="Save audience segment").click()
+    expect(ben.get_by_role("heading", level=1)).to_contain_text("while you were editing")
+
+
+def assert_no_offer_after_reload(ben: Page, plan_id: int, step: str = "audiences") -> None:
+    ben.goto(f"/plans/{plan_id}/steps/{step}")
+    ben.reload()
+    ben.wait_for_timeout(300)
+    expect(ben.locator(".draft-notice")).to_have_count(0)
+    assert drafts(ben) == []
+
+
+def test_a_resolved_conflict_leaves_no_draft_to_restore(browsers: dict[str, Page], people: dict) -> None:
+    ana, ben = browsers["ana"], browsers["ben"]
+    conflict_on_the_name(ana, ben)
+    ben.get_by_label("Keep Ana Alvarez\u2019s version").check()
+    ben.wait_for_timeout(700)
+    ben.get_by_role("button", name="Save with these choices").click()
+    expect(ben.get_by_role("status")).to_contain_text("Audience segment saved.")
+    assert_no_offer_after_reload(ben, people["plan_id"])
+
+
+def test_dropping_my_changes_on_a_conflict_leaves_no_draft_to_restore(browsers: dict[str, Page], people: dict) -> None:
+    ana, ben = browsers["ana"], browsers["ben"]
+    conflict_on_the_name(ana, ben)
+    ben.get_by_role("button", name="Drop my changes, keep what is saved").click()
+    expect(ben.get_by_role("status")).to_contain_text("your changes were dropped")
+    assert_no_offer_after_reload(ben, people["plan_id"])
+
+
+def test_a_conflict_settled_in_the_editor_leaves_no_draft_to_restore(browsers: dict[str, Page], people: dict) -> None:
+    """Ben leaves the conflict page for the step, is offered his draft, and settles it himself:
+    he types his name into the saved version and saves. His old draft must not come back."""
+    ana, ben = browsers["ana"], browsers["ben"]
+    conflict_on_the_name(ana, ben)
+    ben.get_by_role("link", name="Step 3: Audiences").click()
+    expect(ben.locator(".draft-notice")).to_contain_text("You have an unsaved draft")
+    form = ben.locator("form.item-form")
+    typed(ben, form.get_by_label("Name", exact=True), "Young parents of toddlers")
+    form.get_by_role("button", name="Save audience segment").click()
+    expect(ben.locator(".flashes")).to_have_text("Audience segment saved.")
+    assert_no_offer_after_reload(ben, people["plan_id"])
+
+
+def test_a_conflict_on_a_steps_answers_is_offered_on_that_step(browsers: dict[str, Page], people: dict) -> None:
+    """Leaving the conflict page of a step's answers, what Ben typed there is offered on the
+    step's form (it was kept where no form looks), and once he saves that form it is gone."""
+    ana, ben = browsers["ana"], browsers["ben"]
+    for page in (ana, ben):
+        page.goto(f"/plans/{people['plan_id']}/steps/engagement")
+    voice = "form.fields-form textarea"
+    typed(ana, ana.locator(voice).first, "Ana's answer")
+    typed(ben, ben.locator(voice).first, "Ben's answer")
+    ana.locator("form.fields-form").get_by_role("button", name="Save").click()
+    expect(ana.get_by_role("status")).to_contain_text("saved")
+    ben.locator("form.fields-form").get_by_role("button", name="Save").click()
+    expect(ben.get_by_role("heading", level=1)).to_contain_text("while you were editing")
+    typed(ben, ben.locator("form.conflict-form textarea").first, "Ben's second thoughts")
+    ben.get_by_role("link", name="Step 6").click()
+    notice = ben.locator("form.fields-form .draft-notice")
+    notice.get_by_role("button", name="Restore my draft").click()
+    expect(ben.locator(voice).first).to_have_value("Ben's second thoughts")
+    ben.get_by_role("button", name="Discard").click()
+    typed(ben, ben.locator(voice).first, "Ana's answer, and Ben's")
+    ben.locator("form.fields-form").get_by_role("button", name="Save", exact=True).click()
+    expect(ben.locator(".flashes")).to_contain_text("saved")
+    assert_no_offer_after_reload(ben, people["plan_id"], "engagement")
