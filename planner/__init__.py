@@ -55,9 +55,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(workshop_bp)
     app.cli.add_command(plan_cli)
 
-    from planner.web import register_template_helpers
+    from planner.web import register_site_files, register_template_helpers
 
     register_template_helpers(app)
+    register_site_files(app)
 
     from planner import accounts, security
     from planner.errors import register_error_pages

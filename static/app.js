@@ -48,3 +48,57 @@ document.addEventListener("click", async (event) => {
     holder.querySelector("a").focus();
   }
 });
+
+// Times: the server writes each <time data-when> in the zone it last heard of (UTC at first,
+// and says so); here it becomes the reader's own zone and language. The zone goes into the
+// `tz` cookie, so that later pages are drawn in it even where this script does not run
+// (planner/accounts/timezones.py).
+(() => {
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return;
+  }
+  // IANA names ("America/Vancouver") need no escaping in a cookie; anything else is not one.
+  if (zone && /^[A-Za-z0-9_+\-/]+$/.test(zone) && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+    const secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax${secure}`;
+  }
+  const forms = {
+    datetime: { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" },
+    time: { hour: "2-digit", minute: "2-digit" },
+    day: { weekday: "long", day: "numeric", month: "long", year: "numeric" },
+  };
+  const formats = {};
+  for (const element of document.querySelectorAll("time[data-when]")) {
+    const options = forms[element.dataset.when];
+    const moment = new Date(element.getAttribute("datetime"));
+    if (!options || Number.isNaN(moment.getTime())) continue;
+    formats[element.dataset.when] ??= new Intl.DateTimeFormat(undefined, options);
+    if (!element.title) element.title = element.textContent.trim();
+    element.textContent = formats[element.dataset.when].format(moment);
+  }
+})();
+
+// "Copy" beside a link to share (the members page's invitation link): the clipboard when the
+// browser allows it, else the text is selected for the reader to copy themselves.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) continue;
+  const status = button.parentElement.querySelector(".copy-status");
+  const say = (text) => {
+    if (status) status.textContent = text;
+  };
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(field.value);
+      say("Copied");
+    } catch {
+      field.focus();
+      field.select();
+      say("Selected: press Ctrl+C (⌘C on a Mac) to copy");
+    }
+  });
+}

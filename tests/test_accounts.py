@@ -224,6 +224,100 @@ def test_change_password_needs_the_current_one_and_signs_out_other_devices(
     assert log_in(Web(app.test_client()), owner.email, "a brand new one").status_code == 302
 
 
+# ---------------------------------------------------------------- changing a name and e-mail
+
+
+def profile(web: Web, name: str, email: str, current: str = "") -> Any:
+    return web.post("/account/profile", {"profile-name": name, "profile-email": email, "profile-current": current})
+
+
+def test_the_account_page_offers_name_and_e_mail_filled_in(web: Web, owner: User) -> None:
+    page = web.get("/account").get_data(as_text=True)
+    assert 'action="/account/profile"' in page
+    assert 'name="profile-name"' in page and 'value="Fay Facilitator"' in page
+    assert 'name="profile-email"' in page and 'value="fay@example.org"' in page
+    assert "Needed only to change your e-mail address." in page
+
+
+def test_a_new_name_needs_no_password_and_shows_everywhere(app: Flask, web: Web, owner: User) -> None:
+    response = profile(web, "  Fay Fontaine ", owner.email)
+    assert response.status_code == 302 and path_of(response) == "/account"
+    page = web.get("/account").get_data(as_text=True)
+    assert "Your name and e-mail address are saved." in page
+    assert user_by_email(app, owner.email).name == "Fay Fontaine"
+    assert "Fay Fontaine" in web.get("/").get_data(as_text=True)  # the header says who is signed in
+
+
+def test_a_new_e_mail_needs_the_current_password_and_is_normalized(app: Flask, web: Web, owner: User) -> None:
+    without = profile(web, "Fay Fontaine", "fay.new@example.org")
+    assert without.status_code == 422
+    assert "To change your e-mail address, enter your current password." in without.get_data(as_text=True)
+    wrong = profile(web, "Fay Fontaine", "fay.new@example.org", "not my password")
+    assert wrong.status_code == 422
+    # Nothing changed: not the address, and not the name sent with it either.
+    kept = user_by_email(app, owner.email)
+    assert kept is not None and kept.name == "Fay Facilitator"
+
+    right = profile(web, "Fay Facilitator", "  Fay.New@Example.ORG ", PASSWORD)
+    assert right.status_code == 302
+    assert user_by_email(app, owner.email) is None
+    assert user_by_email(app, "fay.new@example.org").id == owner.id  # stored as at sign-up
+    assert "Your plans" in web.get("/").get_data(as_text=True)  # still signed in
+    assert log_in(Web(app.test_client()), "fay.new@example.org").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "field", "message"),
+    [
+        ("", "fay@example.org", "profile-name", "Give your name"),
+        ("x" * 101, "fay@example.org", "profile-name", "100"),
+        ("Fay", "not an address", "profile-email", "like name@example.org"),
+        ("Fay", " EDDIE@example.org", "profile-email", "Another account uses this e-mail address."),
+    ],
+)
+def test_a_bad_name_or_e_mail_is_refused_beside_its_field_and_changes_nothing(
+    app: Flask, web: Web, owner: User, add_user: Any, name: str, email: str, field: str, message: str
+) -> None:
+    add_user("eddie@example.org", "Eddie Editor")
+    response = profile(web, name, email, PASSWORD)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    # The error sits in the field's own box, which keeps what was typed.
+    box = page[page.index(f'id="{field}"') :]
+    assert message in box[: box.index("</div>")]
+    kept = user_by_email(app, owner.email)
+    assert kept is not None and kept.name == "Fay Facilitator"
+
+
+def test_the_rule_as_a_plain_function_checks_everything_before_changing_anything(ctx: Flask, owner: User) -> None:
+    user = db.session.get(User, owner.id)
+    with pytest.raises(users.AccountError) as refused:
+        users.change_profile(user, "New Name", "other@example.org", "wrong")
+    assert refused.value.field == "current"
+    assert (user.name, user.email) == ("Fay Facilitator", "fay@example.org")
+    assert users.change_profile(user, "Fay Facilitator", "FAY@example.org") is False  # the same, normalized
+
+
+def test_account_changes_are_limited_per_account(
+    app: Flask, web: Web, owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    # Guessing the password through the e-mail form, a new address each time, is counted all the same.
+    for n in range(3):
+        assert profile(web, "Fay", f"guess{n}@example.org", "guess").status_code == 422
+    blocked = profile(web, "Fay", "guess9@example.org", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert web.post("/account", {"current": "guess", "password": "x" * 10, "confirm": "x" * 10}).status_code == 422
+    assert user_by_email(app, owner.email) is not None
+
+
+def test_the_account_forms_need_the_csrf_token(web: Web, owner: User) -> None:
+    sent = {"profile-name": "Mallory", "profile-email": owner.email, "csrf_token": "forged"}
+    assert web.post("/account/profile", sent).status_code == 400
+
+
 # ---------------------------------------------------------------- resetting a password
 
 
@@ -241,7 +335,8 @@ def test_without_mail_the_reset_link_goes_to_the_log_and_works_once(
     assert response.status_code == 302
     page = anonymous.get(response.location).get_data(as_text=True)
     assert "If an account uses that address" in page
-    assert "user reset-link" in page  # tells how to get the link without mail
+    assert "Ask the person who runs it for your link" in page  # tells how to get the link without mail
+    assert "flask" not in page  # in the reader's words, not a command for whoever runs the server
     link = reset_link_from_log(caplog)
 
     assert anonymous.get(link).status_code == 200

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
+import logging
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -142,6 +145,50 @@ def test_a_facilitator_may_leave_when_another_remains(
     assert web.get(f"/plans/{example_plan.id}/steps/goals").status_code == 404
 
 
+def test_the_only_facilitator_is_told_they_cannot_leave_instead_of_offered_a_button_that_fails(
+    app: Flask, web: Web, example_plan: Any, owner: User, add_user: Any, add_member: Any
+) -> None:
+    url = f"/plans/{example_plan.id}/members"
+    page = web.get(url).get_data(as_text=True)
+    assert "only facilitator, so you cannot leave it or change your role" in page
+    assert "Make someone else a facilitator first." in page
+    assert 'aria-label="Leave this plan"' not in page
+    assert f'/members/{owner.id}/remove"' not in page and f'/members/{owner.id}/role"' not in page
+    # The rule still holds where the button used to lead.
+    response = web.post(f"/plans/{example_plan.id}/members/{owner.id}/remove")
+    assert response.status_code == 302 and role(app, example_plan.id, owner) == "facilitator"
+
+    add_member(example_plan, add_user("sol@example.org", "Sol Second"), "facilitator")
+    page = web.get(url).get_data(as_text=True)
+    assert "cannot leave" not in page
+    assert 'aria-label="Leave this plan"' in page and f'/members/{owner.id}/remove"' in page
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+def test_an_editor_or_viewer_may_leave_a_plan_from_the_members_page(
+    app: Flask, example_plan: Any, editor: User, viewer: User, as_user: Any, who: str
+) -> None:
+    person = {"editor": editor, "viewer": viewer}[who]
+    browser = as_user(person)
+    page = browser.get(f"/plans/{example_plan.id}/members").get_data(as_text=True)
+    assert f'action="/plans/{example_plan.id}/leave"' in page and 'aria-label="Leave this plan"' in page
+    assert page.count('aria-label="Leave this plan"') == 1  # on their own row only
+    response = browser.post(f"/plans/{example_plan.id}/leave")
+    assert response.status_code == 302 and response.location == "/"
+    assert "You left “Eastside Tool Library" in browser.get("/").get_data(as_text=True)
+    assert role(app, example_plan.id, person) is None
+    assert browser.get(f"/plans/{example_plan.id}/members").status_code == 404
+
+
+def test_the_only_facilitator_cannot_leave_by_the_leave_route_either(
+    app: Flask, web: Web, example_plan: Any, owner: User
+) -> None:
+    response = web.post(f"/plans/{example_plan.id}/leave")
+    assert response.status_code == 302 and response.location.endswith(f"/plans/{example_plan.id}/members")
+    assert "at least one facilitator" in web.get(response.location).get_data(as_text=True)
+    assert role(app, example_plan.id, owner) == "facilitator"
+
+
 def test_a_403_page_says_what_the_role_allows_and_whom_to_ask(example_plan: Any, viewer: User, as_user: Any) -> None:
     response = as_user(viewer).post(f"/plans/{example_plan.id}/items/goal/new", {"new-goal-statement": "x"})
     assert response.status_code == 403
@@ -210,6 +257,65 @@ def test_a_member_logs_in_through_an_invitation_and_comes_back(
     assert response.location == link
 
 
+def auth_links(page: str) -> list[str]:
+    """Every link on a page to logging in, signing up or resetting a password."""
+    found = re.findall(r'href="(/(?:login|signup|reset-password)(?:\?[^"]*)?)"', page)
+    return [html.unescape(href) for href in found]
+
+
+def next_of(href: str) -> str | None:
+    return parse_qs(urlsplit(href).query).get("next", [None])[0]
+
+
+def test_every_log_in_and_sign_up_link_on_an_invitation_keeps_it(web: Web, anonymous: Web, example_plan: Any) -> None:
+    link = make_link(web, example_plan.id)
+    links = auth_links(anonymous.get(link).get_data(as_text=True))
+    # The header's "Log in" and "Sign up", and the invitation's own buttons.
+    assert sorted(urlsplit(href).path for href in links) == ["/login", "/login", "/signup", "/signup"]
+    assert all(next_of(href) == link for href in links), links
+    # The pages they lead to pass it on: log in <-> sign up, and "Forgot your password?".
+    for href in set(links):
+        onward = auth_links(anonymous.get(href).get_data(as_text=True))
+        assert onward and all(next_of(h) == link for h in onward), (href, onward)
+    reset = next(h for h in auth_links(anonymous.get(f"/login?next={link}").get_data(as_text=True)) if "reset" in h)
+    assert all(next_of(h) == link for h in auth_links(anonymous.get(reset).get_data(as_text=True)))
+
+
+@pytest.mark.parametrize("which", ["header", "button"])
+def test_signing_up_from_either_link_on_an_invitation_lands_on_accepting_it(
+    app: Flask, web: Web, anonymous: Web, example_plan: Any, which: str
+) -> None:
+    link = make_link(web, example_plan.id)
+    signups = [h for h in auth_links(anonymous.get(link).get_data(as_text=True)) if h.startswith("/signup")]
+    form_page = anonymous.get(signups[0 if which == "header" else 1]).get_data(as_text=True)
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', form_page).group(1))
+    response = anonymous.post(
+        action, {"name": "Jo Joiner", "email": "jo@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert response.status_code == 302 and response.location == link
+    assert "Join as editor" in anonymous.get(link).get_data(as_text=True)
+
+
+def test_a_forgotten_password_on_the_way_to_an_invitation_comes_back_to_it(
+    app: Flask, web: Web, anonymous: Web, example_plan: Any, outsider: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = make_link(web, example_plan.id)
+    login = next(h for h in auth_links(anonymous.get(link).get_data(as_text=True)) if h.startswith("/login"))
+    forgot = next(h for h in auth_links(anonymous.get(login).get_data(as_text=True)) if "reset" in h)
+    with caplog.at_level(logging.WARNING):
+        sent = anonymous.post(forgot, {"email": outsider.email})
+    assert sent.status_code == 302 and next_of(sent.location) == link
+    back = [h for h in auth_links(anonymous.get(sent.location).get_data(as_text=True)) if h.startswith("/login")]
+    assert back and all(next_of(h) == link for h in back)
+
+    mailed = re.search(r"http://localhost(/reset-password/\S+)", caplog.text).group(1)
+    assert next_of(mailed) == link
+    done = anonymous.post(mailed, {"password": "my new password", "confirm": "my new password"})
+    assert done.status_code == 302 and done.location == link
+    anonymous._token = None
+    assert "Join as editor" in anonymous.get(link).get_data(as_text=True)
+
+
 def test_accepting_never_lowers_a_role_but_may_raise_it(
     app: Flask, web: Web, example_plan: Any, editor: User, as_user: Any
 ) -> None:
@@ -261,7 +367,9 @@ def test_a_viewer_reads_a_step_without_forms_an_editor_gets_them(
     url = f"/plans/{example_plan.id}/steps/starting-point"
     read_only = as_user(viewer).get(url).get_data(as_text=True)
     assert "you can read it and download it" in read_only
-    assert "<form" not in read_only.split("<main", 1)[1].replace('action="/logout"', "")
+    # Viewers may comment (planner.history.comments.NEED): that is the only form they get.
+    forms = re.findall(r'<form[^>]*action="([^"]*)"', read_only.split("<main", 1)[1])
+    assert set(forms) <= {f"/plans/{example_plan.id}/comments", "/logout"}
     assert "Eastside Tool Library" in read_only  # the answers, as text
     writable = as_user(editor).get(url).get_data(as_text=True)
     assert "you can read it and download it" not in writable

@@ -4,6 +4,7 @@
 - `roles`: what viewer, editor and facilitator may do; `membership`: who is in which plan,
   and invitations; `planner.plans.access.plan_or_404` checks a request against both;
 - `ratelimit`: the shared counters behind the limits on log-in attempts;
+- `timezones`: every time shown in the reader's zone (the `when` filter);
 - `routes` (log in, sign up, passwords), `member_routes` (members page, invitations), `cli`.
 """
 
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     from planner.accounts import (
         auth,  # noqa: F401  (registers the user loader)
         ratelimit,  # noqa: F401  (registers the planner-db:// storage)
+        timezones,
     )
     from planner.accounts.cli import user_cli
     from planner.accounts.member_routes import bp as members_bp
@@ -30,3 +32,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.cli.add_command(user_cli)
     app.jinja_env.globals["can"] = can
+    timezones.init_app(app)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, flash, jsonify, redirect, request, session, url_for
@@ -90,9 +89,3 @@ def sign_in(user: User, *, keep: bool = False) -> None:
 def sign_out() -> None:
     logout_user()
     session.clear()
-
-
-def login_url(next_url: Any = None) -> str:
-    """The log-in page, coming back to `next_url` (if it is safe) afterwards."""
-    target = safe_next(next_url) if isinstance(next_url, str) else None
-    return url_for("accounts.login", next=target) if target else url_for("accounts.login")

@@ -54,13 +54,17 @@ class LoginForm(FlaskForm):
     keep = BooleanField("Keep me signed in on this device")
 
 
-class SignupForm(FlaskForm):
-    name = StringField(
+def _name() -> StringField:
+    return StringField(
         "Your name",
         [DataRequired("Give your name, so that your team knows who you are."), Length(max=100)],
         description="Shown to the people you plan with.",
         render_kw={"autocomplete": "name"},
     )
+
+
+class SignupForm(FlaskForm):
+    name = _name()
     email = _email()
     password = _new_password("Password")
     confirm = _password_again("Password again")
@@ -74,6 +78,18 @@ class PasswordChangeForm(FlaskForm):
     )
     password = _new_password("New password")
     confirm = _password_again("New password again")
+
+
+class ProfileForm(FlaskForm):
+    """Name and e-mail on the account page; a new address also needs the current password."""
+
+    name = _name()
+    email = _email()
+    current = PasswordField(
+        "Current password",
+        description="Needed only to change your e-mail address.",
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ResetRequestForm(FlaskForm):

@@ -1,7 +1,7 @@
 """A plan's members page, and invitation links.
 
-Every member sees who is in the plan; facilitators also add people, change roles, remove
-people, and make and revoke invitation links. Anyone holding a working invitation link can
+Every member sees who is in the plan and may leave it; facilitators also add people, change
+roles, remove people, and make and revoke invitation links. Anyone holding a working invitation link can
 open it; accepting it needs an account (log in or sign up, then come back).
 """
 
@@ -13,7 +13,6 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, session
 from flask_login import current_user, login_required
 
 from planner.accounts import membership, roles
-from planner.accounts.auth import login_url
 from planner.accounts.forms import ROLE_CHOICES, AddMemberForm, InvitationForm, RoleForm
 from planner.accounts.membership import MembershipRefused
 from planner.accounts.models import User
@@ -36,11 +35,13 @@ def _page(plan: Any, add_form: AddMemberForm | None = None, invite_form: Invitat
     new_link = session.pop(NEW_LINK, None)
     if new_link and new_link.get("plan") != plan.id:
         new_link = None
+    members = membership.members_of(plan.id)
     return (
         render_template(
             "accounts/members.html",
             plan=plan,
-            members=membership.members_of(plan.id),
+            members=members,
+            sole_facilitator_id=membership.sole_facilitator(members),
             invitations=membership.open_invitations(plan.id) if manage else [],
             manage=manage,
             add_form=add_form or AddMemberForm(formdata=None),
@@ -104,6 +105,20 @@ def remove(plan_id: int, user_id: int):
     return redirect(_members_url(plan_id))
 
 
+@bp.post("/plans/<int:plan_id>/leave")
+def leave(plan_id: int):
+    """Any member may leave a plan (a facilitator also through `remove`); the last
+    facilitator is refused, as everywhere."""
+    plan = plan_or_404(plan_id, "view")
+    try:
+        membership.remove_member(plan, current_user.id)
+    except MembershipRefused as exc:
+        flash(str(exc), "error")
+        return redirect(_members_url(plan_id))
+    flash(f"You left “{plan.title}”.", "success")
+    return redirect(url_for("plans.index"))
+
+
 @bp.post("/plans/<int:plan_id>/invitations")
 def invite(plan_id: int):
     plan = plan_or_404(plan_id, "manage")
@@ -149,8 +164,7 @@ def invitation(token: str):
         already=roles.rank(role) >= roles.rank(invitation.role),
         current_role=role,
         role_label=roles.role_label,
-        login_link=login_url(here),
-        signup_link=url_for("accounts.signup", next=here),
+        next_url=here,  # every log-in and sign-up link on the page comes back here
     )
 
 

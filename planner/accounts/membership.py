@@ -73,6 +73,13 @@ def members_of(plan_id: int) -> list[tuple[User, str]]:
     return [(user, role) for user, role in rows]
 
 
+def sole_facilitator(members: list[tuple[User, str]]) -> int | None:
+    """The id of a plan's only facilitator, given `members_of`: they can neither leave nor
+    step down (`_keep_a_facilitator`), so the members page says so instead of offering it."""
+    facilitators = [user.id for user, role in members if role == "facilitator"]
+    return facilitators[0] if len(facilitators) == 1 else None
+
+
 def facilitator_names(plan_id: int) -> list[str]:
     return list(
         db.session.scalars(

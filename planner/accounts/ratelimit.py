@@ -1,4 +1,4 @@
-"""Rate limits on log-in and password-reset attempts, counted in the app's own database.
+"""Rate limits on log-in, sign-up, password and account-change attempts, counted in the app's own database.
 
 `DatabaseStorage` is a storage for the `limits` library (which Flask-Limiter uses), registered
 under the scheme `planner-db://`: RATELIMIT_STORAGE_URI selects it. Its counters live in the
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, session
 from limits.errors import ConfigurationError
 from limits.storage import Storage
 from sqlalchemy import case, delete, func, select
@@ -121,14 +121,33 @@ def _address_key() -> str:
     return "address:" + (request.remote_addr or "unknown")
 
 
-def limit_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Limit POSTs to `view` per account (LOGIN_LIMIT_PER_ACCOUNT) and per address
-    (LOGIN_LIMIT_PER_ADDRESS). Every attempt counts, successful or not, so the count is
-    exact even when many arrive at once. Over a limit, the answer is 429 (see errors)."""
+def _signed_in_key() -> str:
+    """The signed-in account, for its own forms: what they name may be a new address. Read
+    from the signed session, not `current_user`: loading the account would begin the request's
+    write transaction (planner/sqlite.py), and the counter's own connection would wait for it."""
+    user_id = str(session.get("_user_id", "")).partition(":")[0]
+    return f"user:{user_id}" if user_id.isdigit() else _account_key()
+
+
+def _limited(view: Callable[..., Any], account_key: Callable[[], str]) -> Callable[..., Any]:
     per_address = limiter.limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, methods=["POST"]
     )
     per_account = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"]
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account_key, methods=["POST"]
     )
     return per_address(per_account(view))
+
+
+def limit_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limit POSTs to `view` per account (LOGIN_LIMIT_PER_ACCOUNT) and per address
+    (LOGIN_LIMIT_PER_ADDRESS). Every attempt counts, successful or not, so the count is
+    exact even when many arrive at once. Over a limit, the answer is 429 (see errors)."""
+    return _limited(view, _account_key)
+
+
+def limit_account_changes(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The same limits on a signed-in person's own account forms (password, name and e-mail),
+    counted per account: each asks for the current password, which must not be guessable
+    from an open session."""
+    return _limited(view, _signed_in_key)

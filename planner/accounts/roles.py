@@ -13,7 +13,7 @@ NEEDS = {"view": "viewer", "edit": "editor", "manage": "facilitator"}
 
 ROLE_LABELS = {"viewer": "Viewer", "editor": "Editor", "facilitator": "Facilitator"}
 ROLE_HELP = {
-    "viewer": "can read the plan and download it",
+    "viewer": "can read the plan and download it, and comment on it",
     "editor": "can also write and change the plan's content",
     "facilitator": "can do everything, including managing people and deleting the plan",
 }

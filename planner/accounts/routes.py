@@ -1,8 +1,10 @@
-"""Log in, log out, sign up, change a password, and reset a forgotten one.
+"""Log in, log out, sign up, change a name, e-mail or password, and reset a forgotten password.
 
 Log-in, sign-up and reset requests are rate-limited per account and per address
-(`ratelimit.limit_attempts`). Every form posts, then redirects (POST-redirect-GET); a form
-that fails is shown again with its errors and status 422.
+(`ratelimit.limit_attempts`), and so are a signed-in person's changes to their own account
+(`ratelimit.limit_account_changes`). Links between these pages keep `?next=`, so that whoever
+came from an invitation gets back to it however they sign in. Every form posts, then
+redirects (POST-redirect-GET); a form that fails is shown again with its errors and status 422.
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ from flask_login import current_user, login_required
 
 from planner.accounts import users
 from planner.accounts.auth import safe_next, sign_in, sign_out
-from planner.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm, SignupForm
+from planner.accounts.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetForm,
+    ResetRequestForm,
+    SignupForm,
+)
 from planner.accounts.mail import send_password_reset
-from planner.accounts.ratelimit import limit_attempts
+from planner.accounts.ratelimit import limit_account_changes, limit_attempts
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,7 +78,20 @@ def signup():
     return render_template("accounts/signup.html", form=form, next_url=next_url), status
 
 
+def _profile_form(*, posted: bool = False) -> ProfileForm:
+    """The name and e-mail form: as sent, or filled in with the account's own. Prefixed: the
+    password form on the same page has a "current" field too."""
+    if posted:
+        return ProfileForm(prefix="profile")
+    return ProfileForm(formdata=None, prefix="profile", name=current_user.name, email=current_user.email)
+
+
+def _account_page(form: PasswordChangeForm, profile: ProfileForm, status: int) -> tuple[str, int]:
+    return render_template("accounts/account.html", form=form, profile=profile), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
+@limit_account_changes  # outside login_required: it counts before a query takes the write lock
 @login_required
 def account():
     form = PasswordChangeForm()
@@ -84,35 +106,54 @@ def account():
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("accounts.account"))
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/account.html", form=form), status
+    return _account_page(form, _profile_form(), status)
+
+
+@bp.post("/account/profile")
+@limit_account_changes  # outside login_required: it counts before a query takes the write lock
+@login_required
+def profile():
+    form = _profile_form(posted=True)
+    if form.validate_on_submit():
+        try:
+            changed = users.change_profile(current_user, form.name.data, form.email.data, form.current.data)
+        except users.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            flash("Your name and e-mail address are saved." if changed else "Nothing to change.", "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(PasswordChangeForm(formdata=None), form, 422)
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
 @limit_attempts
 def reset_request():
+    next_url = _next_url()
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = users.find_by_email(form.email.data)
         if user is not None:
-            send_password_reset(user, users.reset_url(user))
+            send_password_reset(user, users.reset_url(user, next_url))
         # The same answer whether or not the address has an account.
         flash("If an account uses that address, a link to reset its password is on its way.", "success")
-        return redirect(url_for("accounts.reset_request", sent=1))
+        return redirect(url_for("accounts.reset_request", sent=1, next=next_url))
     status = 422 if request.method == "POST" else 200
     mail = bool(current_app.config.get("MAIL_SERVER"))
-    return render_template("accounts/reset_request.html", form=form, mail=mail, sent="sent" in request.args), status
+    sent = "sent" in request.args
+    return render_template("accounts/reset_request.html", form=form, mail=mail, sent=sent, next_url=next_url), status
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    next_url = _next_url()
     user = users.user_for_reset_token(token)
     if user is None:
-        return render_template("accounts/reset_password.html", form=None), 404
+        return render_template("accounts/reset_password.html", form=None, next_url=next_url), 404
     form = ResetForm()
     if form.validate_on_submit():
         users.set_password(user, form.password.data)
         sign_in(user)
         flash("Your new password is set, and you are logged in.", "success")
-        return redirect(_home())
+        return redirect(next_url or _home())
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/reset_password.html", form=form), status
+    return render_template("accounts/reset_password.html", form=form, next_url=next_url), status

@@ -1,4 +1,4 @@
-"""Accounts: creating them, checking passwords, and password-reset links.
+"""Accounts: creating them, changing their name, e-mail and password, and password-reset links.
 
 Passwords are hashed with Werkzeug's default (scrypt). A reset link is a token signed with
 SECRET_KEY that carries the account's id and a fingerprint of its current password hash: once
@@ -14,6 +14,7 @@ from functools import cache
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.accounts.models import User
@@ -32,7 +33,12 @@ DEMO_PASSWORD = "conversation-first"
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be met; the message says why, for the person."""
+    """A request about an account that cannot be met; the message says why, for the person,
+    and `field` names the form field it is about, when it is about one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -88,6 +94,36 @@ def authenticate(email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+def change_profile(user: User, name: str, email: str, current_password: str = "") -> bool:
+    """Give `user` a new name and e-mail address. A new address is normalized as at sign-up,
+    must be free, and needs the current password: whoever holds an open session must not be
+    able to take the account over through its reset links. Checks everything before it
+    changes anything. Returns whether anything changed."""
+    name = (name or "").strip()
+    email = normalize_email(email)
+    if not name:
+        raise AccountError("Give your name, so that your team knows who you are.", "name")
+    if len(name) > 100:
+        raise AccountError("Use at most 100 characters.", "name")
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise AccountError("Enter an e-mail address like name@example.org.", "email")
+    new_email = email != user.email
+    if new_email:
+        if not check_password_hash(user.password_hash, current_password or ""):
+            raise AccountError("To change your e-mail address, enter your current password.", "current")
+        if find_by_email(email) is not None:
+            raise AccountError("Another account uses this e-mail address.", "email")
+    if not new_email and name == user.name:
+        return False
+    user.name, user.email = name, email
+    try:
+        db.session.commit()
+    except IntegrityError:  # the address was taken a moment ago, by a sign-up in another request
+        db.session.rollback()
+        raise AccountError("Another account uses this e-mail address.", "email") from None
+    return True
+
+
 def set_password(user: User, password: str) -> None:
     if problem := password_problem(password):
         raise AccountError(problem)
@@ -136,5 +172,7 @@ def external_url(endpoint: str, **values: object) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def reset_url(user: User) -> str:
-    return external_url("accounts.reset_password", token=reset_token(user))
+def reset_url(user: User, next_url: str | None = None) -> str:
+    """The reset link; `next_url` (a path on this site) is where it leads after the new
+    password is set, such as the invitation the person was about to accept."""
+    return external_url("accounts.reset_password", token=reset_token(user), next=next_url)
