@@ -93,7 +93,7 @@ def strong_plan() -> dict[str, Any]:
         ],
         people=[
             person("p1", "Ana", 3, is_leader=True),
-            person("p2", "Ben", 4),
+            person("p2", "Ben", 6),  # pr1 and pr3: 6 h a week
             person("p3", "Chloé", 4),
             person("p4", "Dev", 2),
         ],
@@ -750,7 +750,8 @@ def test_focus_names_a_channel_no_practice_uses():
     plan["channels"].append(item("channel", "c3", name="Old Twitter account", status=None, owner="p1"))
     f = run("focus", plan)
     assert f.status is Status.WARN
-    assert "Old Twitter account serves no practice." in f.message
+    assert "No practice uses Old Twitter account yet" in f.message
+    assert "serves no practice" not in f.message  # the team's words, not the data model's
     assert f.step_slug == "engagement"
 
 
@@ -786,3 +787,130 @@ def test_the_factory_builds_what_load_doc_builds():
     p = practice("pr1", "respond", 1)
     assert p["owners"] == [] and p["objective"] is None
     assert person("p1", "Ana")["is_leader"] is False
+
+
+# ---------------------------------------------------------------- each person's load
+
+
+def _team_plan() -> dict[str, Any]:
+    """Totals fit (8 h of work, 12 h given) but Ana carries 7 h of them with 4 h to give."""
+    return make_plan(
+        people=[person("p1", "Ana", 4), person("p2", "Ben", 8)],
+        practices=[
+            practice("pr1", "respond", 6, owners=["p1"]),
+            practice("pr2", "amplify", 2, owners=["p1", "p2"]),
+        ],
+        listening_targets=[listening("l1", [], "p1")],
+    )
+
+
+def test_capacity_warns_about_one_person_over_their_hours_when_the_totals_fit():
+    f = run("capacity", _team_plan())
+    assert f.status is Status.WARN
+    assert "Ana: 7 h a week of work against 4 h available, 3 h over." in f.message
+    assert "Ben" not in f.message
+    assert [r.key for r in f.items] == ["p1"]
+    assert f.step_slug == "team"
+    assert "Ana" in f.next_step
+
+
+def test_each_persons_load_shares_practice_hours_equally_and_listening_adds_none():
+    from planner.coach.load import loads
+
+    by_person = {load.person: load for load in loads(_team_plan())}
+    assert by_person["p1"].hours == 7 and by_person["p1"].over == 3  # 6 + 2 / 2; listening: 0 h
+    assert by_person["p1"].listening == ("l1",)
+    assert by_person["p2"].hours == 1 and not by_person["p2"].is_over
+    assert rules.LISTENING_TARGET_HOURS == 0
+
+
+def test_capacity_names_everyone_over_and_passes_at_exactly_their_hours():
+    plan = _team_plan()
+    plan["people"][0]["hours_per_week"] = 7
+    assert run("capacity", plan).status is Status.PASS
+    plan["people"][0]["hours_per_week"] = 6.9
+    assert "Ana: 7 h a week of work against 6.9 h available, 0.1 h over." in run("capacity", plan).message
+
+
+def test_the_example_plans_over_committed_volunteers_are_named_by_the_coach():
+    doc = json.loads(EXAMPLE_PLAN.read_text(encoding="utf-8"))["plan"]
+    f = coach_report(doc).finding("capacity")
+    assert f.status is Status.WARN
+    assert "Zoë Haddad: 3.25 h a week of work against 3 h available, 0.25 h over." in f.message
+    assert "Tom Brennan: 1.75 h a week of work against 1 h available, 0.75 h over." in f.message
+
+
+# ---------------------------------------------------------------- milestones and dates
+
+
+def _dated_plan(**milestone: Any) -> dict[str, Any]:
+    return with_(
+        strong_plan(),
+        period_start="2027-03-01",
+        period_end="2027-12-31",
+        milestones=[item("milestone", "ms1", title="Pilot review", owner="p1", **milestone)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "done", "today", "said"),
+    [
+        ("2027-02-28", False, "2027-01-10", "“Pilot review” is due on 28 February 2027, before the plan starts"),
+        ("2028-01-01", False, "2027-01-10", "“Pilot review” is due on 1 January 2028, after the plan ends"),
+        ("2027-05-01", False, "2027-05-02", "“Pilot review” was due on 1 May 2027 and is not done."),
+    ],
+)
+def test_reflect_names_milestones_outside_the_period_or_past_due(due, done, today, said):
+    from datetime import date
+
+    f = coach_report(_dated_plan(due=due, done=done), today=date.fromisoformat(today)).finding("reflect")
+    assert f.status is Status.WARN
+    assert said in f.message
+    assert [r.key for r in f.items] == ["ms1"]
+    assert f.step_slug == "first-90-days"
+
+
+def test_reflect_passes_milestones_on_time_or_done():
+    from datetime import date
+
+    on_time = coach_report(_dated_plan(due="2027-05-01"), today=date(2027, 5, 1)).finding("reflect")
+    assert on_time.status is Status.PASS
+    done = coach_report(_dated_plan(due="2027-05-01", done=True), today=date(2027, 6, 1)).finding("reflect")
+    assert done.status is Status.PASS
+
+
+# ---------------------------------------------------------------- how the coach speaks
+
+
+def test_names_are_shortened_at_a_word_and_keep_their_case():
+    long = "Answer every QUESTION about repairs in the Eastside parents' group before lunchtime"
+    ref = checks.ItemRef("practice", "pr1", long)
+    shown = checks.display(ref)
+    assert shown == "“Answer every QUESTION about repairs in the Eastside…”"
+    words = shown.strip("“”…").split()
+    assert all(w in long.split() for w in words)  # no word cut in half
+
+
+def test_a_gap_several_checks_meet_is_said_once():
+    from planner.coach import grouped
+
+    advice = grouped(coach_report(make_plan()).checks)
+    messages = [a.message for a in advice]
+    assert len(messages) == len(set(messages))
+    no_segments = next(a for a in advice if a.id == "listen_first")
+    assert no_segments.title == "Listen first · Go where they talk · Real audiences"
+    assert no_segments.message.count("no audience segments") == 1
+
+
+def test_no_coach_text_uses_the_data_models_words():
+    plans = [make_plan(), strong_plan(), _team_plan()]
+    idle = strong_plan()
+    idle["channels"].append(item("channel", "c3", name="Old forum", status="active", owner="p1"))
+    plans.append(idle)
+    for plan in plans:
+        for f in coach_report(plan).checks:
+            said = f"{f.message} {f.next_step}"
+            assert "serves no practice" not in said
+            assert " step, " not in said  # "On the Starting point step, …": the page or link says where
+            for key in ("s1", "p1", "pr1", "c3"):
+                assert f" {key} " not in f" {said} "

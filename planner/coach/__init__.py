@@ -5,16 +5,19 @@ object), so the wizard, the review page, the PDF and the CLI share it and tests 
 
 * `checks`: the fourteen checks, each ``plan -> Finding``.
 * `rules`: every threshold and weight, each with its reason; what pass, warn and fail mean.
-* `report`: the whole report with its score, JSON form, and the advice for one wizard step.
+* `report`: the whole report with its score, JSON form, the advice for one wizard step, and
+  `grouped`, which says a gap several checks meet once.
+* `load`: each person's hours against what they give, for the coach, the wizard and the document.
 * `picture`: an SVG of where the plan sits between broadcast and conversation.
 """
 
 from planner.coach.checks import CHECKS, Balance, Finding, ItemRef, Status
 from planner.coach.picture import picture_svg
-from planner.coach.report import Report, coach_report, findings_for_step, score, to_json
+from planner.coach.report import Advice, Report, coach_report, findings_for_step, grouped, score, to_json
 
 __all__ = [
     "CHECKS",
+    "Advice",
     "Balance",
     "Finding",
     "ItemRef",
@@ -22,6 +25,7 @@ __all__ = [
     "Status",
     "coach_report",
     "findings_for_step",
+    "grouped",
     "picture_svg",
     "score",
     "to_json",

@@ -16,13 +16,16 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from planner.coach import rules
+from planner.coach.load import loads
 from planner.domain import ENTITY_BY_NAME, STEP_OF_ENTITY, STEP_OF_PLAN_FIELD, plan_field
-from planner.plans.view import title_of
+from planner.plans.view import long_date, shorten, title_of
 
 PlanDoc = Mapping[str, Any]
 Item = Mapping[str, Any]
@@ -39,7 +42,7 @@ SOCIAL_MODES = tuple(m for m in MODES if m != BROADCAST)
 
 # Items whose display name is a sentence (a practice, an objective) read better in quotes
 # inside a message; names of people, segments and channels read better bare.
-_QUOTED_ENTITIES = frozenset({"goal", "objective", "practice", "concern"})
+_QUOTED_ENTITIES = frozenset({"goal", "objective", "practice", "concern", "milestone"})
 
 
 class Status(StrEnum):
@@ -65,6 +68,11 @@ class ItemRef:
     def anchor(self) -> str:
         """The fragment the wizard gives the item's form: ``segment-s1``."""
         return f"{self.entity}-{self.key}"
+
+    @property
+    def short_title(self) -> str:
+        """The name as a link shows it: shortened at a word, as written."""
+        return shorten(self.title, rules.NAME_CHARS)
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,18 @@ class Balance:
         """Share of all practice hours in social modes, 0..1; None when there are no hours."""
         total = self.total_hours
         return self.social_hours / total if total > EPSILON else None
+
+
+# ---------------------------------------------------------------- the day the coach reads the plan
+
+# Only date checks use it (milestones past due).  `run_all` sets it for one run, so a test can
+# judge a plan as of any day, and a page that keeps the coach's report keys it by the day too.
+_TODAY: ContextVar[date | None] = ContextVar("coach_today", default=None)
+
+
+def today() -> date:
+    """The day the plan is judged on: the one given to `run_all`, or the real today."""
+    return _TODAY.get() or date.today()
 
 
 # ---------------------------------------------------------------- reading the plan
@@ -184,9 +204,7 @@ def balance(plan: PlanDoc) -> Balance:
 
 def display(ref: ItemRef) -> str:
     """An item's name as a message shows it: shortened, and quoted if it is a sentence."""
-    name = " ".join(ref.title.split())
-    if len(name) > rules.NAME_CHARS:
-        name = name[: rules.NAME_CHARS - 1].rstrip() + "…"
+    name = shorten(ref.title, rules.NAME_CHARS)
     return f"“{name}”" if ref.entity in _QUOTED_ENTITIES else name
 
 
@@ -223,10 +241,6 @@ def _step_of(entity: str) -> str:
 
 def _step_of_field(name: str) -> str:
     return STEP_OF_PLAN_FIELD[name].slug
-
-
-def _step_title(entity: str) -> str:
-    return STEP_OF_ENTITY[entity].title
 
 
 # ---------------------------------------------------------------- the registry
@@ -293,17 +307,20 @@ def _no_segments() -> _Outcome:
         Status.FAIL,
         "The plan names no audience segments yet, so nobody in particular is being talked with.",
         _step_of("segment"),
-        f"On the {_step_title('segment')} step, name the groups you most need to reach.",
+        "Name the groups you most need to reach.",
     )
 
 
-def _no_practices(message: str) -> _Outcome:
+def _no_practices() -> _Outcome:
+    # Three checks meet the same gap: they say it in the same words, so a page that shows
+    # them together says it once (`planner.coach.report.grouped`).
     return _Outcome(
         Status.FAIL,
-        message,
+        "The plan has no practices yet: no time goes to conversation, to passing on what others say, "
+        "or to relationships.",
         _step_of("practice"),
-        f"On the {_step_title('practice')} step, describe how the team will take part each week: "
-        "answering questions, passing on others' news, hosting a conversation.",
+        "Describe how the team will take part each week: answering questions, passing on others' news, "
+        "hosting a conversation.",
     )
 
 
@@ -355,8 +372,7 @@ def strategy_first(plan: PlanDoc) -> _Outcome:
         problems.append(
             _Problem(
                 "No practice serves the objectives yet.",
-                f"On the {_step_title('practice')} step, add a practice that serves "
-                f"{display(_ref('objective', objectives[0]))}.",
+                f"Add a practice that serves {display(_ref('objective', objectives[0]))}.",
                 _step_of("practice"),
             )
         )
@@ -404,7 +420,7 @@ def two_way(plan: PlanDoc) -> _Outcome:
     """At least `rules.SOCIAL_SHARE_PASS` of practice hours go to social modes."""
     practices = _items(plan, "practice")
     if not practices:
-        return _no_practices("No practices yet, so the plan spends no time in conversation.")
+        return _no_practices()
     b = balance(plan)
     share = b.social_share
     if share is None:
@@ -451,7 +467,7 @@ def amplify_others(plan: PlanDoc) -> _Outcome:
     """At least one practice amplifies others."""
     practices = _items(plan, "practice")
     if not practices:
-        return _no_practices("No practices yet, so the plan passes on nothing that others say.")
+        return _no_practices()
     amplifying = [p for p in practices if p.get("mode") == "amplify"]
     if not amplifying:
         return _Outcome(
@@ -557,7 +573,6 @@ def open_access(plan: PlanDoc) -> _Outcome:
     """Staff access to social sites is not blocked."""
     access = plan.get("staff_access")
     step = _step_of_field("staff_access")
-    step_title = STEP_OF_PLAN_FIELD["staff_access"].title
     if access == "open":
         return _Outcome(Status.PASS, "Staff can reach social sites, so any colleague can help.", step)
     if access == "blocked":
@@ -578,7 +593,7 @@ def open_access(plan: PlanDoc) -> _Outcome:
         Status.WARN,
         "The plan doesn't say whether staff can reach social sites at work.",
         step,
-        f"On the {step_title} step, say whether access is blocked, partial or open.",
+        "Say whether access is blocked, partial or open.",
     )
 
 
@@ -646,12 +661,33 @@ def real_audiences(plan: PlanDoc) -> _Outcome:
     )
 
 
+def _overloaded(plan: PlanDoc) -> _Problem | None:
+    """The people whose share of the work is more than the hours they give (`planner.coach.load`)."""
+    by_key = {p.get("key"): p for p in _items(plan, "person")}
+    over = [(load, _ref("person", by_key[load.person])) for load in loads(plan) if load.person and load.is_over]
+    if not over:
+        return None
+    said = [f"{display(ref)}: {load.summary}." for load, ref in over[: rules.NAMES_IN_MESSAGE]]
+    rest = len(over) - len(said)
+    if rest:
+        said.append(f"{rest} more {_verb(rest, 'is', 'are')} over their hours too.")
+    first = over[0][1]
+    return _Problem(
+        " ".join(said),
+        f"Give part of {display(first)}'s work to someone with hours to spare, or shrink the practices "
+        f"{display(first)} shares.",
+        _step_of("person"),
+        tuple(ref for _, ref in over),
+    )
+
+
 @check("capacity", "Time for relationships")
 def capacity(plan: PlanDoc) -> _Outcome:
-    """Practice hours are at least `rules.MIN_PRACTICE_HOURS` a week and within the team's hours."""
+    """Practice hours are at least `rules.MIN_PRACTICE_HOURS` a week, within the team's hours, and
+    within each person's own (`planner.coach.load`)."""
     practices = _items(plan, "practice")
     if not practices:
-        return _no_practices("No practices yet, so no time is set aside for relationships.")
+        return _no_practices()
     people = _items(plan, "person")
     if not people:
         return _Outcome(
@@ -708,11 +744,15 @@ def capacity(plan: PlanDoc) -> _Outcome:
                 _step_of("person"),
             )
         )
+    overloaded = _overloaded(plan)
+    if overloaded:
+        problems.append(overloaded)
     if problems:
         return _combine(Status.WARN, problems)
     return _Outcome(
         Status.PASS,
-        f"The practices take {hours_text(practice_hours)} a week, within the team's {hours_text(team_hours)}.",
+        f"The practices take {hours_text(practice_hours)} a week, within the team's {hours_text(team_hours)}, "
+        "and nobody is asked for more hours than they give.",
         _step_of("practice"),
     )
 
@@ -793,28 +833,87 @@ def ready_for_critics(plan: PlanDoc) -> _Outcome:
     return _Outcome(Status.PASS, "The response protocol says how the team answers critics.", step)
 
 
+def _iso(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _day(value: date) -> str:
+    return long_date(value.isoformat())
+
+
+def _milestone_problems(plan: PlanDoc) -> list[_Problem]:
+    """Milestones dated outside the plan's period, and milestones past due but not done
+    (judged on `today()`: see `rules.MILESTONES`)."""
+    start, end = _iso(plan.get("period_start")), _iso(plan.get("period_end"))
+    outside: list[tuple[Item, str]] = []
+    late: list[tuple[Item, str]] = []
+    for m in sorted(_items(plan, "milestone"), key=lambda m: str(m.get("due") or "")):  # as listed: by date
+        due = _iso(m.get("due"))
+        if due is None:
+            continue
+        if start and due < start:
+            outside.append(
+                (m, f"{display(_ref('milestone', m))} is due on {_day(due)}, before the plan starts ({_day(start)})")
+            )
+        elif end and due > end:
+            outside.append(
+                (m, f"{display(_ref('milestone', m))} is due on {_day(due)}, after the plan ends ({_day(end)})")
+            )
+        if due < today() and not m.get("done"):
+            late.append((m, f"{display(_ref('milestone', m))} was due on {_day(due)} and is not done"))
+    step = _step_of("milestone")
+    problems = []
+    for found, advice in (
+        (outside, "Move {name} inside the plan's period, or change the period."),
+        (late, "Mark {name} done if it is, or give it a new date and say why it slipped."),
+    ):
+        if not found:
+            continue
+        said = [text for _, text in found[: rules.NAMES_IN_MESSAGE]]
+        rest = len(found) - len(said)
+        message = "; ".join(said) + (f"; and {rest} more." if rest else ".")
+        refs = _refs("milestone", (m for m, _ in found))
+        problems.append(_Problem(message, advice.format(name=display(refs[0])), step, refs))
+    return problems
+
+
 @check("reflect", "Review and learn")
 def reflect(plan: PlanDoc) -> _Outcome:
-    """The review cadence is set (and is not too slow to learn from)."""
+    """The review cadence is set (and is not too slow to learn from), and the milestones sit
+    inside the plan's period and are done by their dates (`rules.MILESTONES`)."""
     cadence = plan.get("review_cadence")
     step = _step_of_field("review_cadence")
     field = plan_field("review_cadence")
+    milestones = _milestone_problems(plan)
     if cadence not in field.values:
-        return _Outcome(
+        return _combine(
             Status.FAIL,
-            "The plan sets no review, so nobody stops to learn what works.",
-            step,
-            "Choose how often the team reviews the plan and its figures: monthly suits a first year.",
+            [
+                _Problem(
+                    "The plan sets no review, so nobody stops to learn what works.",
+                    "Choose how often the team reviews the plan and its figures: monthly suits a first year.",
+                    step,
+                ),
+                *milestones,
+            ],
         )
     label = field.choice_label(cadence).lower()
+    problems = list(milestones)
     if cadence in rules.SLOW_REVIEW_CADENCES:
-        return _Outcome(
-            Status.WARN,
-            f"A {label} review comes too late to learn from the first 90 days.",
-            step,
-            "Review monthly or quarterly, at least while the pilot runs.",
+        problems.insert(
+            0,
+            _Problem(
+                f"A {label} review comes too late to learn from the first 90 days.",
+                "Review monthly or quarterly, at least while the pilot runs.",
+                step,
+            ),
         )
-    return _Outcome(Status.PASS, f"The team reviews the plan {label}.", step)
+    if problems:
+        return _combine(Status.WARN, problems)
+    return _Outcome(Status.PASS, f"The team reviews the plan {label}, and the milestones are on time.", step)
 
 
 @check("focus", "No abandoned accounts")
@@ -826,7 +925,7 @@ def focus(plan: PlanDoc) -> _Outcome:
             Status.WARN,
             "The plan lists no channels, so the coach can't check that each account has an owner and a purpose.",
             _step_of("channel"),
-            f"On the {_step_title('channel')} step, list the accounts you run or plan to open.",
+            "List the accounts you run or plan to open.",
         )
     # An unset status counts as in use: abandoned accounts hide exactly where nobody said.
     live = [c for c in channels if c.get("status") != "retiring"]
@@ -854,7 +953,7 @@ def focus(plan: PlanDoc) -> _Outcome:
     if idle:
         problems.append(
             _Problem(
-                f"{names(idle)} {_verb(idle, 'serves', 'serve')} no practice.",
+                f"No practice uses {names(idle)} yet: an account nobody posts to or answers on is abandoned.",
                 f"Use {display(idle[0])} in a practice, or mark it retiring.",
                 _step_of("practice"),
                 tuple(r for r in idle if r not in ownerless),
@@ -870,6 +969,11 @@ def focus(plan: PlanDoc) -> _Outcome:
     return _combine(Status.FAIL if len(at_fault) == len(live) else Status.WARN, problems)
 
 
-def run_all(plan: PlanDoc) -> tuple[Finding, ...]:
-    """Every check's finding, in the order the checks are declared."""
-    return tuple(run(plan) for run in CHECKS.values())
+def run_all(plan: PlanDoc, today: date | None = None) -> tuple[Finding, ...]:
+    """Every check's finding, in the order the checks are declared, as of `today` (by default
+    the real today: only the milestone dates depend on it)."""
+    token = _TODAY.set(today)
+    try:
+        return tuple(run(plan) for run in CHECKS.values())
+    finally:
+        _TODAY.reset(token)

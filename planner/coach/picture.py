@@ -201,7 +201,9 @@ def picture_svg(report: Report, *, id_prefix: str = "coach") -> str:
         [
             f"Score {report.score} out of 100.",
             _summary(report),
-            *(f"{f.title}: {STATUS_WORDS[f.status].lower()}. {f.message}" for f in report.checks),
+            # Each check's word only: its message follows the picture on every page that shows it,
+            # and a screen reader should not hear each finding twice.
+            *(f"{f.title}: {STATUS_WORDS[f.status].lower()}." for f in report.checks),
         ]
     )
     svg = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1", "role": "img"})

@@ -43,10 +43,31 @@ MANY_VOICES_WARN: Final = 2
 # listen and answer every working day.
 MIN_PRACTICE_HOURS: Final = 5.0
 
+# Each person is judged as well as the team (`planner.coach.load`, which the Team step and the
+# document's "who does what" table read too).  A practice's hours are shared equally among its
+# owners who are on the team: the plan says who does a practice, not who does how much of it, and
+# an equal share is the reading nobody has to guess.  A practice with no owner on the team falls
+# to "no one yet" and to nobody's load; one without hours adds nothing (the check names it).
+# A person whose share is more than their own hours a week makes ``capacity`` warn, naming them
+# and by how much: the totals can fit while one volunteer carries the plan.  Warn, not fail,
+# because moving one practice to a colleague fixes it.
+
+# The declaration gives a listening target no hours of its own.  Listening time is budgeted as a
+# practice in the ``listen`` mode (which has hours and owners), so a listening target adds nothing
+# more to its listener's load: counting both would count the same hours twice.
+LISTENING_TARGET_HOURS: Final = 0.0
+
 # ---------------------------------------------------------------- reflect
 
 # A yearly review comes too late to learn from a pilot: the plan would run a year unexamined.
 SLOW_REVIEW_CADENCES: Final = frozenset({"yearly"})
+
+# Milestones are judged by ``reflect`` (a fifteenth id would change the product's fourteen):
+# a plan that reviews itself knows what is late.  A milestone dated before the plan starts or
+# after it ends, or past its date and not marked done (judged on the day the coach runs, which
+# `planner.coach.checks.run_all` takes as an argument so tests can pick it), makes it warn,
+# naming the milestone.  Warn, not fail: a new date or a tick fixes it.
+MILESTONES: Final = "reflect"
 
 # ---------------------------------------------------------------- real_audiences
 

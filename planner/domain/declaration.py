@@ -282,6 +282,7 @@ ENTITIES = (
         key_prefix="ms",
         title_field="title",
         help="A dated step in the first 90 days.",
+        order_by="due",
         fields=(
             text("title", "Milestone", required=True),
             date("due", "Due"),

@@ -92,6 +92,9 @@ class Entity:
     title_field: str  # the field that names an item in lists and references
     fields: tuple[Field, ...]
     help: str = ""
+    # A field the items are always listed by (`planner.plans.view.items`; unset values last),
+    # instead of the order the team gave them: milestones by their date.
+    order_by: str | None = None
 
     def field(self, name: str) -> Field:
         for f in self.fields:

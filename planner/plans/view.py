@@ -9,17 +9,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Entity, Field, Kind, Step
+from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Entity, Field, Kind, Step, plan_field
 
 
 def items(doc: dict[str, Any], entity: Entity | str) -> list[dict[str, Any]]:
+    """An entity's items as every page lists them: in the team's order, or by the entity's
+    `order_by` field where it has one (milestones by date; undated ones last, in the team's order).
+    This is the one place that orders them: the wizard, the review and the document read it."""
     if isinstance(entity, str):
         entity = ENTITY_BY_NAME[entity]
-    return doc.get(entity.collection, [])
+    found = doc.get(entity.collection) or []
+    if entity.order_by is None:
+        return found
+    by = entity.order_by
+
+    def key(item: dict[str, Any]) -> tuple[bool, str]:
+        value = item.get(by)
+        return (not value, str(value or ""))
+
+    return sorted(found, key=key)
 
 
 def title_of(entity: Entity, item: dict[str, Any]) -> str:
     return item.get(entity.title_field) or item.get("key", "")
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters: cut at the last word that fits, with an
+    ellipsis, never inside a word (unless one word is longer than half the limit), and with its
+    case as written.  The one shortener: the coach, the document and the history read it."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-\N{EN DASH}\N{EM DASH}") + "…"
 
 
 def names(doc: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -47,6 +72,26 @@ def step_complete(doc: dict[str, Any], step: Step) -> bool:
 
 def progress(doc: dict[str, Any]) -> list[tuple[Step, bool]]:
     return [(step, step_complete(doc, step)) for step in STEPS]
+
+
+def needs(doc: dict[str, Any], step: Step) -> list[str]:
+    """What `step` still needs to count as complete, in words: "organization", "at least one
+    goal".  Empty when it is complete.  Only the step's own required answers count: a field
+    that belongs to a later step is that step's to ask for."""
+    if not step.required_fields and not step.required_entities:
+        open_steps = [s for s, complete in progress(doc) if not complete and s is not step]
+        return [f"{s.number}. {s.title} complete" for s in open_steps]
+    wanted = [plan_field(name).label.lower() for name in step.required_fields if not doc.get(name)]
+    for name in step.required_entities:
+        if not items(doc, name):
+            label = ENTITY_BY_NAME[name].label.lower()
+            wanted.append(f"at least one {label}")
+    return wanted
+
+
+def all_needs(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """`needs` of every step, by slug: what the progress bar says of each."""
+    return {step.slug: needs(doc, step) for step in STEPS}
 
 
 @dataclass(frozen=True)
@@ -87,22 +132,24 @@ def display(field: Field, value: Any, names_by_entity: dict[str, dict[str, str]]
     if value is None or value == [] or value == "":
         return None
     match field.kind:
+        # A reference to an item that is gone shows nothing: its key ("s6") means nothing to a reader.
         case Kind.REF:
-            return names_by_entity[field.target].get(value, value)
+            return names_by_entity[field.target].get(value)
         case Kind.REF_LIST:
-            return [names_by_entity[field.target].get(k, k) for k in value]
+            return [names_by_entity[field.target][k] for k in value if k in names_by_entity[field.target]] or None
         case Kind.ENUM:
             return field.choice_label(value)
         case Kind.ENUM_LIST:
             return [field.choice_label(v) for v in value]
         case Kind.DATE:
-            return _long_date(value)
+            return long_date(value)
         case Kind.NUMBER:
             return f"{value:g}"
     return value
 
 
-def _long_date(value: str) -> str:
+def long_date(value: str) -> str:
+    """An ISO date in words: "2027-03-01" -> "1 March 2027"."""
     from datetime import date
 
     d = date.fromisoformat(value)

@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, NumberInput, html_params
 
-from planner.domain import ENTITY_BY_NAME, STEP_OF_ENTITY, Field, Kind
+from planner.domain import ENTITIES, ENTITY_BY_NAME, STEP_OF_ENTITY, Field, Kind
 from planner.plans import view
 
 
@@ -105,10 +105,15 @@ def _item_choices(doc: dict[str, Any], field: Field) -> list[SelectChoice]:
 def _form_field(field: Field, doc: dict[str, Any]) -> Any:
     label, help_text = field.label, field.help
     if field.is_ref and not view.items(doc, field.target):
-        # Say where the missing items come from, rather than offer an empty list.
+        # Say where the missing items come from, rather than offer an empty list; when they are
+        # added on this very page (goals, for an objective), say so instead of naming the step.
         target = ENTITY_BY_NAME[field.target]
         step = STEP_OF_ENTITY[target.name]
-        help_text = f"No {target.label_plural.lower()} yet: add them in step {step.number}, {step.title}."
+        here = next((STEP_OF_ENTITY[e.name] for e in ENTITIES if any(f is field for f in e.fields)), None)
+        if here is step:
+            help_text = f"No {target.label_plural.lower()} yet: add one on this page first."
+        else:
+            help_text = f"No {target.label_plural.lower()} yet: add them in step {step.number}, {step.title}."
     match field.kind:
         case Kind.TEXT:
             return StringField(label, [*_presence(field), Length(max=field.max_length)], description=help_text)
@@ -156,9 +161,28 @@ def _form_field(field: Field, doc: dict[str, Any]) -> Any:
     raise ValueError(f"no form field for {field.kind}")
 
 
+# Date fields that may not come before another field of the same form: (earlier, later).
+# The JSON import refuses the same (`planner.interchange.validate`, ``plan.period_end``).
+DATE_ORDER = (("period_start", "period_end"),)
+
+
+def _not_before(earlier: str) -> Any:
+    """A validator for a later date: it may not precede the form's `earlier` field."""
+
+    def validate(form: FlaskForm, field: Any) -> None:
+        start = form[earlier].data
+        if isinstance(start, date) and isinstance(field.data, date) and field.data < start:
+            raise ValidationError(f"The plan cannot end before it starts ({view.long_date(start.isoformat())}).")
+
+    return validate
+
+
 def form_class(fields: Iterable[Field], doc: dict[str, Any]) -> type[FlaskForm]:
     """A form class for these declared fields, offering `doc`'s items for references."""
-    attrs = {f.name: _form_field(f, doc) for f in fields}
+    attrs: dict[str, Any] = {f.name: _form_field(f, doc) for f in fields}
+    for earlier, later in DATE_ORDER:
+        if earlier in attrs and later in attrs:
+            attrs[f"validate_{later}"] = staticmethod(_not_before(earlier))
     return type("DeclaredForm", (FlaskForm,), attrs)
 
 
