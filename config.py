@@ -99,6 +99,15 @@ class Config:
     # Where rendered PDFs are kept until their plan changes (planner/documents/cache.py); every
     # app process on a machine should share it. Empty switches the cache off.
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+    # Draw each plan's PDF into that cache ahead of the download (planner/documents/prerender.py):
+    # once PDF_SETTLE_SECONDS have passed since the plan's last edit, and at once when someone
+    # waits for it. Settled 20 s, a large plan's PDF (about 30 s to draw) is ready within a minute.
+    PDF_PRERENDER = _flag("PDF_PRERENDER", default=True)
+    PDF_SETTLE_SECONDS = float(os.environ.get("PDF_SETTLE_SECONDS", "20"))
+    # How often each app process looks for PDFs to draw; 0 starts no worker (tests call sweep()).
+    PDF_PRERENDER_POLL_SECONDS = 2.0
+    # Plans edited within this many days are kept drawn, each new day (the cover's date) too.
+    PDF_PRERENDER_DAYS = 7
     # Each app process keeps what step pages draw the same for everyone, per plan revision
     # (planner/pagecache.py). PAGE_CACHE=0 draws every page anew, to compare.
     PAGE_CACHE = _flag("PAGE_CACHE", default=True)
@@ -110,3 +119,7 @@ class TestConfig(Config):
     # Off, so that tests never write into the instance folder; the cache's tests give each
     # test its own temporary directory.
     PDF_CACHE_DIR = ""
+    # No background drawing unless a test asks for it, and then it drives `prerender.sweep`.
+    PDF_PRERENDER = False
+    PDF_SETTLE_SECONDS = 0.2
+    PDF_PRERENDER_POLL_SECONDS = 0.0

@@ -154,6 +154,7 @@ def make_app(database_url: str, cache_dir: str = "", plain_dir: str = "", render
         SQLALCHEMY_DATABASE_URI=database_url,
         PDF_CACHE_DIR=cache_dir,
         PDF_RENDER_PROCESS=render_process,
+        PDF_PRERENDER=False,  # nothing drawn behind the measurements' backs
         SECRET_KEY="bench",
     )
     return with_plain_file_route(app)
@@ -443,22 +444,25 @@ def measure_memory(database_url: str, plan_id: int, workdir: Path, session_id: s
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, extra: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
+def gunicorn(database_url: str, extra: list[str], env: dict[str, str], log: Path, root: Path = ROOT) -> Iterator[int]:
+    """gunicorn serving `bench.wsgi:app` from `root` (a copy of the repository, or the repository)."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "--config",
-        str(ROOT / "gunicorn.conf.py"),
+        str(root / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{port}",
         *extra,
         "bench.wsgi:app",
     ]
-    environment = {**os.environ, **env, "DATABASE_URL": database_url, "SECRET_KEY": "bench"}
+    # Background drawing (planner/documents/prerender.py) off unless `env` says otherwise: a PDF
+    # drawn ahead would land in the middle of these measurements.
+    environment = {**os.environ, "PDF_PRERENDER": "0", **env, "DATABASE_URL": database_url, "SECRET_KEY": "bench"}
     with log.open("ab") as log_file:
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log_file, stderr=log_file)
+        server = subprocess.Popen(command, cwd=root, env=environment, stdout=log_file, stderr=log_file)
     try:
         deadline = time.monotonic() + 60
         while True:

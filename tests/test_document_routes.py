@@ -7,6 +7,7 @@ The review page links to these URLs, so they are part of the design: /plans/<id>
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import time
@@ -250,3 +251,34 @@ def test_a_killed_web_process_takes_its_render_process_with_it() -> None:
     while not _gone(render_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _gone(render_pid)
+
+
+# ------------------------------------------------------------ while a PDF is prepared
+
+
+def test_the_pdf_buttons_ask_whether_the_pdf_is_ready_before_downloading(
+    client: FlaskClient, example_plan: Any
+) -> None:
+    status_url = f"/plans/{example_plan.id}/document/pdf-status"
+    for page_url in (f"/plans/{example_plan.id}/steps/review", f"/plans/{example_plan.id}/document"):
+        page = client.get(page_url).get_data(as_text=True)
+        # Still a plain link to the PDF (it downloads without JavaScript), and the script that
+        # shows "Preparing the PDF…" while the server draws it.
+        assert re.search(
+            rf'<a [^>]*href="/plans/{example_plan.id}/document.pdf" data-pdf-status="{status_url}"', page
+        ), page_url
+        assert '<script src="/static/document.js" defer></script>' in page, page_url
+    answer = client.get(status_url)
+    assert answer.status_code == 200 and answer.is_json
+    assert answer.get_json() == {"ready": True, "href": f"/plans/{example_plan.id}/document.pdf"}
+
+
+def test_only_the_plans_members_may_ask_about_its_pdf(
+    as_user: Any, anonymous: Any, example_plan: Any, viewer: Any, outsider: Any
+) -> None:
+    url = f"/plans/{example_plan.id}/document/pdf-status"
+    assert as_user(viewer).get(url).get_json()["ready"] is True
+    assert as_user(outsider).get(url).status_code == 404
+    assert as_user(outsider).get("/plans/999/document/pdf-status").status_code == 404
+    stranger = anonymous.get(url)
+    assert stranger.status_code in (302, 401) and not stranger.is_json

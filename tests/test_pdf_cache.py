@@ -4,6 +4,9 @@ Each test gets its own cache directory.  The `renders` fixture stands in for Wea
 small PDF-shaped file that holds the plan document it was given (as JSON), and records each
 call, so a test sees at once whether a download was rendered and from what.  The tests that
 read what a real PDF says use `real_renders`, which records and then renders for real.
+
+The background worker (`prerender`) is driven by the tests: `drawn_ahead` switches it on with
+no thread, and each test calls `prerender.sweep` with the moment it means.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from planner.documents import cache, routes
+from planner.documents import cache, prerender, routes
 from planner.documents.cache import BadKey, PdfCache, document_key
 from planner.domain import ENTITY_BY_NAME
 from planner.plans import store
@@ -78,6 +85,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch, render: Any) -> list[str]:
         return render(doc, **kwargs)
 
     monkeypatch.setattr(routes, "render_pdf", spy)
+    monkeypatch.setattr(prerender, "render_pdf", spy)  # the background worker draws with it too
     return titles
 
 
@@ -390,3 +398,268 @@ def test_the_cache_directory_is_private(client: FlaskClient, plan: Any, cache_di
     assert cache_dir.stat().st_mode & 0o777 == 0o700
     for path in cache_dir.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path.name
+
+
+# ------------------------------------------------------------ drawn ahead, once edits settle
+
+SETTLE = 20.0  # seconds, as in production: the tests say when "now" is, nobody waits
+
+
+@pytest.fixture
+def drawn_ahead(app: Flask, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Background drawing on, with no worker thread: tests call `prerender.sweep` themselves."""
+    monkeypatch.setitem(app.config, "PDF_PRERENDER", True)
+    monkeypatch.setitem(app.config, "PDF_SETTLE_SECONDS", SETTLE)
+    monkeypatch.setitem(app.config, "PDF_PRERENDER_POLL_SECONDS", 0.0)
+    return cache_dir
+
+
+def edited_at(plan: Any) -> datetime:
+    """When the plan was last written to (the database's `updated_at`, UTC)."""
+    from planner.extensions import db
+
+    db.session.refresh(plan)
+    return plan.updated_at
+
+
+def set_edited_at(plan: Any, when: datetime) -> None:
+    from planner.extensions import db
+    from planner.models import Plan
+
+    db.session.execute(db.update(Plan).where(Plan.id == plan.id).values(updated_at=when))
+    db.session.commit()
+
+
+def status(client: FlaskClient, plan: Any) -> dict[str, Any]:
+    response = client.get(f"/plans/{plan.id}/document/pdf-status")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.get_json()
+
+
+def test_a_plan_is_drawn_in_the_background_once_its_edits_settle(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    store.update_plan_fields(plan, {"mission": "Safe harbour for all"})
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE / 2)) is None
+    # As if that edit was 15 s ago, and someone saves again now: still at work.
+    first = edited_at(plan) - timedelta(seconds=15)
+    set_edited_at(plan, first)
+    store.update_item(plan, GOAL, "g1", {"statement": "Anchor goal, sharper"})
+    last = edited_at(plan)
+    # Settled since the first edit, but not since the last: nothing is drawn while people type.
+    assert prerender.sweep(app, now=first + timedelta(seconds=SETTLE + 1)) is None
+    assert prerender.sweep(app, now=last + timedelta(seconds=SETTLE - 1)) is None
+    assert renders == [] and cached_files(drawn_ahead) == []
+
+    drawn = prerender.sweep(app, now=last + timedelta(seconds=SETTLE + 1))
+    assert renders == ["Harbour plan"]
+    assert cached_files(drawn_ahead) == [f"{drawn}.pdf"]
+    assert prerender.sweep(app, now=last + timedelta(seconds=SETTLE + 2)) is None  # drawn once
+
+    # The download, later, is the file: nothing is drawn for it, and it holds the last edit.
+    got = download(client, plan)
+    assert got.status == 200 and got.key == drawn
+    assert renders == ["Harbour plan"]
+    assert "Anchor goal, sharper" in [goal["statement"] for goal in got.doc["goals"]]
+    assert got.doc["mission"] == "Safe harbour for all"
+
+
+def test_the_background_keeps_up_with_each_new_revision_and_day(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1))
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
+    second = prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1))
+    assert first and second and first != second
+    assert cached_files(drawn_ahead) == [f"{second}.pdf"]  # the old revision's PDF is gone
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls) -> date:
+            return date.fromordinal(date.today().toordinal() + 1)
+
+    monkeypatch.setattr(prerender, "date", Tomorrow)
+    monkeypatch.setattr(routes, "date", Tomorrow)
+    tomorrow = prerender.sweep(app, now=edited_at(plan) + timedelta(days=1))  # a new date on the cover
+    assert tomorrow not in (None, second)
+    assert download(client, plan).key == tomorrow
+    assert renders == ["Harbour plan"] * 3
+
+
+def test_plans_nobody_touched_for_a_week_are_left_alone(
+    app: Flask, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(days=8)) is None
+    assert renders == []
+
+
+def test_without_background_drawing_nothing_is_drawn_ahead(
+    app: Flask, plan: Any, drawn_ahead: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "PDF_PRERENDER", False)
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    monkeypatch.setitem(app.config, "PDF_PRERENDER", True)
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    assert renders == []
+
+
+def test_a_pdf_someone_waits_for_is_drawn_next_even_while_edits_go_on(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    answer = status(client, plan)
+    assert answer == {"ready": False, "href": f"/plans/{plan.id}/document.pdf"}
+    assert len(list(drawn_ahead.glob("*.wanted"))) == 1
+    assert status(client, plan)["ready"] is False  # asking again asks for nothing more
+    assert renders == []  # the status answers at once: it draws nothing itself
+
+    drawn = prerender.sweep(app, now=edited_at(plan))  # just edited: not settled, but waited for
+    assert renders == ["Harbour plan"]
+    assert list(drawn_ahead.glob("*.wanted")) == []
+    assert status(client, plan)["ready"] is True
+    got = download(client, plan)
+    assert got.key == drawn and renders == ["Harbour plan"]
+
+
+def test_a_wait_for_a_revision_since_replaced_draws_the_current_one(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    assert status(client, plan)["ready"] is False
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})  # a colleague saves meanwhile
+    drawn = prerender.sweep(app, now=edited_at(plan))
+    assert drawn == download(client, plan).key
+    assert list(drawn_ahead.glob("*.wanted")) == []
+    assert len(renders) == 1
+
+
+def test_with_nothing_to_wait_for_the_status_says_ready(
+    app: Flask, client: FlaskClient, plan: Any, cache_dir: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No background drawing: the download draws the PDF itself, so the button should just go.
+    assert status(client, plan)["ready"] is True
+    monkeypatch.setitem(app.config, "PDF_PRERENDER", True)
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
+    assert status(client, plan)["ready"] is True
+    assert renders == []
+
+
+def test_a_pdf_being_drawn_for_a_download_is_not_drawn_again_by_the_background(
+    app: Flask, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    pdfs = PdfCache(drawn_ahead)
+    with pdfs.try_rendering(plan.id) as mine:  # what a download holds while it draws
+        assert mine
+        assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    assert renders == []
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1))
+    assert renders == ["Harbour plan"]
+
+
+def test_a_pdf_the_background_cannot_draw_is_not_retried_until_the_plan_changes(
+    app: Flask, plan: Any, drawn_ahead: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tries: list[str] = []
+
+    def broken(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        tries.append(doc["title"])
+        raise RuntimeError("WeasyPrint fell over")
+
+    monkeypatch.setattr(prerender, "render_pdf", broken)
+    monkeypatch.setattr(prerender, "_failed", set())
+    later = edited_at(plan) + timedelta(seconds=SETTLE + 1)
+    assert prerender.sweep(app, now=later) is None
+    assert prerender.sweep(app, now=later) is None
+    assert tries == ["Harbour plan"]
+    assert "could not draw the PDF" in caplog.text
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
+    prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1))
+    assert tries == ["Harbour plan"] * 2
+
+
+TWO_PROCESSES = """
+import sys, time
+from pathlib import Path
+from config import TestConfig
+from planner import create_app
+from planner.documents import prerender
+
+database_url, cache_dir, log, go = sys.argv[1:]
+
+def slow_render(doc, **kwargs):
+    with open(log, "a") as out:
+        out.write(doc["title"] + "\\n")
+    time.sleep(0.5)  # long enough for the other process to try meanwhile
+    return b"%PDF-1.7\\n%%EOF\\n"
+
+prerender.render_pdf = slow_render
+app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PDF_CACHE_DIR=cache_dir,
+                 PDF_PRERENDER=True, PDF_SETTLE_SECONDS=0.0)
+with app.app_context():
+    from planner.extensions import db
+    db.session.execute(db.text("SELECT 1"))  # connected and ready before the start
+    db.session.remove()
+print("ready", flush=True)
+while not Path(go).exists():
+    time.sleep(0.01)
+drew = [prerender.sweep(app) for _ in range(3)]
+print(sum(key is not None for key in drew), flush=True)
+with app.app_context():
+    db.engine.dispose()
+"""
+
+
+def test_two_processes_sweeping_one_cache_draw_each_revision_once(
+    app: Flask, plan: Any, drawn_ahead: Path, tmp_path: Path
+) -> None:
+    log, go = tmp_path / "renders.log", tmp_path / "go"
+    log.touch()
+    args = [app.config["SQLALCHEMY_DATABASE_URI"], str(drawn_ahead), str(log), str(go)]
+    root = Path(__file__).resolve().parent.parent
+    script = textwrap.dedent(TWO_PROCESSES)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready", worker.stderr.read() if worker.stderr else ""
+        go.touch()  # both sweep at once
+        outputs = [worker.communicate(timeout=60) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in outputs]
+    assert sorted(int(out.strip()) for out, _ in outputs) == [0, 1]  # one drew it, the other did not
+    assert log.read_text().splitlines() == ["Harbour plan"]
+    assert len(cached_files(drawn_ahead)) == 1
+
+
+def test_each_process_starts_its_worker_with_its_first_request(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.get("/")
+    assert app.extensions.get("pdf_prerender_worker") is None  # no polling set: tests drive it
+
+    monkeypatch.setitem(app.config, "PDF_PRERENDER_POLL_SECONDS", 0.05)
+    monkeypatch.setitem(app.config, "PDF_SETTLE_SECONDS", 0.0)
+    try:
+        client.get("/")
+        worker = app.extensions["pdf_prerender_worker"]
+        assert worker.alive() and worker.thread.name == "pdf-prerender"
+        client.get("/")
+        assert app.extensions["pdf_prerender_worker"] is worker  # one per process
+        deadline = time.monotonic() + 10
+        while not cached_files(drawn_ahead) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert renders == ["Harbour plan"]
+        assert download(client, plan).status == 200
+        assert renders == ["Harbour plan"]
+    finally:
+        prerender.stop_worker(app)
+    assert not worker.thread.is_alive()

@@ -22,6 +22,12 @@ nothing; a file that is not a whole PDF anyway (a crash, a full disk, a hand edi
 away and rendered again.  Writing a plan's new PDF deletes its older ones.  Only names made by
 `document_key` are ever opened, and each must resolve to a regular file directly inside the cache
 directory: no key, however it was made, reads or writes anywhere else.
+
+Besides the PDFs, the directory holds what lets processes that share it work together without
+sharing memory (`planner/documents/prerender.py` uses them): a lock file per plan, held while
+one of them draws that plan's PDF; one lock for the background sweep, so that a machine draws
+one PDF ahead at a time; and *wanted marks*, empty files named `<key>.wanted` that say someone
+is waiting for that PDF, whichever process's worker sees them first.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from flask import Flask, current_app
 from planner.documents.fetcher import ASSET_TYPES
 
 SUFFIX = ".pdf"
+WANTED = ".wanted"
 # "<plan id>-<32 hex digits>": nothing else is a key, so nothing else becomes a file name.
 KEY_PATTERN = re.compile(r"[1-9][0-9]{0,18}-[0-9a-f]{32}")
 _TEMP_PREFIX = ".tmp-"
@@ -217,23 +224,81 @@ class PdfCache:
     def forget(self, plan_id: int) -> None:
         """Delete every PDF of a plan (when the plan is deleted)."""
         self.prune(plan_id)
+        for path in self.directory.glob(f"{int(plan_id)}-*{WANTED}"):
+            self._discard(path)
         self._discard(self.directory / f"{int(plan_id)}.lock")
+
+    def has(self, key: str) -> bool:
+        """Whether a whole PDF for `key` is stored."""
+        fh = self.open(key)
+        if fh is None:
+            return False
+        fh.close()
+        return True
+
+    # ------------------------------------------------------------ wanted marks
+
+    def want(self, key: str) -> None:
+        """Mark `key` as waited for (a no-op if it is already marked)."""
+        path = self.path(key).with_suffix(WANTED)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+
+    def wanted(self) -> list[str]:
+        """The keys someone waits for, longest-waiting first."""
+        if not self.directory.is_dir():
+            return []
+        marks = []
+        for path in self.directory.glob(f"*{WANTED}"):
+            key = path.name.removesuffix(WANTED)
+            with contextlib.suppress(FileNotFoundError):
+                if KEY_PATTERN.fullmatch(key):
+                    marks.append((path.lstat().st_mtime, key))
+        return [key for _, key in sorted(marks)]
+
+    def unwant(self, key: str) -> None:
+        self._discard(self.path(key).with_suffix(WANTED))
 
     @staticmethod
     def _discard(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
+    # ------------------------------------------------------------ locks
+
+    @contextlib.contextmanager
+    def _locked(self, name: str, *, wait: bool) -> Iterator[bool]:
+        """Hold the lock file `name` (an flock: any thread or process sharing the directory).
+
+        Yields whether the lock is held: with `wait`, always, once it is; without, False at once
+        when someone else holds it.  The kernel drops the lock when its holder dies.
+        """
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+            else:
+                yield True
+        finally:
+            os.close(fd)  # closing the file releases the lock
+
     @contextlib.contextmanager
     def _rendering(self, plan_id: int) -> Iterator[None]:
         """One render of a plan at a time, across every thread and process sharing the directory."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.directory / f"{int(plan_id)}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with self._locked(f"{int(plan_id)}.lock", wait=True):
             yield
-        finally:
-            os.close(fd)  # closing the file releases the lock
+
+    def try_rendering(self, plan_id: int) -> contextlib.AbstractContextManager[bool]:
+        """The plan's render lock if it is free now (yields True), else yields False at once."""
+        return self._locked(f"{int(plan_id)}.lock", wait=False)
+
+    def try_sweeping(self) -> contextlib.AbstractContextManager[bool]:
+        """The one background sweep of this directory, if none is under way (yields True)."""
+        return self._locked(".sweep.lock", wait=False)
 
     def open_or_render(self, key: str, render: Callable[[], bytes]) -> BinaryIO:
         """The cached PDF for `key`, open for reading, rendered and stored first if there is none.

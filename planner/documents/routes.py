@@ -3,7 +3,13 @@
 Every download is an attachment named after the plan, private to the browser that asked, and
 tagged with the plan's document key (`cache.document_key`), so that asking again for an
 unchanged plan is answered "304 Not Modified" without rendering anything.  PDFs, which take
-seconds to draw, are also kept on disk by `planner.documents.cache` and sent from there.
+seconds to draw, are also kept on disk by `planner.documents.cache` and sent from there, and
+drawn ahead of the download by `planner.documents.prerender`.
+
+The PDF's status (`/document/pdf-status`) says whether the PDF can be downloaded at once; the
+download buttons' script (static/document.js) asks it first and says "Preparing the PDF…"
+until it can, rather than leave a silent request open for as long as drawing takes.  Without
+the script, the button is a plain link and the download draws the PDF itself.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 
 from planner.coach import Report, coach_report
-from planner.documents import cache
+from planner.documents import cache, prerender
 from planner.documents.markdown import MARKDOWN_MIMETYPE, render_markdown
 from planner.documents.render import document_filename, render_html, render_pdf, use_render_process
 from planner.documents.word import DOCX_MIMETYPE, render_docx
@@ -28,6 +34,12 @@ from planner.plans.access import plan_or_404
 bp = Blueprint("documents", __name__)
 
 PDF_MIMETYPE = "application/pdf"
+
+
+@bp.before_app_request
+def _start_prerender() -> None:
+    # With a process's first request, not at import: gunicorn's workers are forked after import.
+    prerender.ensure_worker(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @bp.get("/plans/<int:plan_id>/document")
@@ -56,6 +68,20 @@ def pdf(plan_id: int) -> Response:
     pdf_cache = cache.pdf_cache()
     body = pdf_cache.open_or_render(key, render) if pdf_cache else io.BytesIO(render())
     return _attachment(body, PDF_MIMETYPE, filename, key)
+
+
+@bp.get("/plans/<int:plan_id>/document/pdf-status")
+def pdf_status(plan_id: int) -> Response:
+    """Whether the PDF downloads at once (`ready`); if not, it is being prepared: ask again.
+
+    A GET that may leave a wanted mark in the cache directory: it asks for nothing a GET of
+    the PDF itself would not draw, and is answered the same for the same plan revision.
+    """
+    plan = plan_or_404(plan_id)
+    ready = prerender.ready_or_wanted(plan, date.today())
+    response = jsonify(ready=ready, href=url_for("documents.pdf", plan_id=plan.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/plans/<int:plan_id>/document.md")
