@@ -15,11 +15,14 @@ from urllib.parse import urlsplit
 
 from flask import Response, flash, jsonify, redirect, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from planner.accounts.models import User
 from planner.extensions import db, login_manager
 from planner.models import utcnow
+
+# Built once: a statement is cheap to run and dear to build, and every signed-in request runs this.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 @login_manager.user_loader
@@ -28,7 +31,7 @@ def load_user(session_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     # A query, not session.get(): one statement per request, whatever the session has seen.
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    user = db.session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
     if user is None or user.password_fingerprint != fingerprint:
         return None
     return user

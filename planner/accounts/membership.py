@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from planner.accounts import roles
@@ -32,13 +32,17 @@ class MembershipRefused(ValueError):
 # ---------------------------------------------------------------- reading
 
 
+# Built once: every plan route runs it first (`planner.plans.access.plan_or_404`).
+_PLAN_AND_MEMBERSHIP = (
+    select(Plan, Membership)
+    .join(Membership, Membership.plan_id == Plan.id)
+    .where(Plan.id == bindparam("plan_id"), Membership.user_id == bindparam("user_id"))
+)
+
+
 def plan_and_membership(plan_id: int, user_id: int) -> tuple[Any, Membership] | None:
     """The plan and the user's membership of it, in one query; None when either is missing."""
-    row = db.session.execute(
-        select(Plan, Membership)
-        .join(Membership, Membership.plan_id == Plan.id)
-        .where(Plan.id == plan_id, Membership.user_id == user_id)
-    ).first()
+    row = db.session.execute(_PLAN_AND_MEMBERSHIP, {"plan_id": plan_id, "user_id": user_id}).first()
     return (row[0], row[1]) if row else None
 
 
