@@ -212,6 +212,18 @@ def test_an_objective_gets_the_plans_first_goal_to_be_changed_on_its_edit_form(
     assert len(objective.statement) == 200 and objective.statement.endswith("…")
 
 
+def test_a_long_card_becomes_an_item_whose_title_is_cut_between_words(
+    ws: WorkshopSession, ana: Participant, owner: Any
+) -> None:
+    words = "Answer every neighbour who asks about Saturday repair sessions " * 4
+    n = ops.add_idea(ws, ana, "goals", words.strip()).number
+    _, key = ops.promote(ws, n, "objective", owner)
+    objective = db.session.scalar(select(ITEM_MODELS["objective"]).where(ITEM_MODELS["objective"].key == key))
+    assert len(objective.statement) <= 200 < len(words.strip())
+    kept = objective.statement.removesuffix("…").split()
+    assert kept == words.split()[: len(kept)], "the title ends on a whole word, as written"
+
+
 def test_ending_a_session_stops_its_code_and_every_change_but_keeps_its_ideas(
     ws: WorkshopSession, ana: Participant
 ) -> None:

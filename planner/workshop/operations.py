@@ -27,6 +27,7 @@ from planner.domain import ENTITY_BY_NAME, STEPS, Kind
 from planner.extensions import db
 from planner.models import ITEM_MODELS, utcnow
 from planner.plans import store
+from planner.plans.view import shorten
 from planner.workshop import live, rules
 from planner.workshop.models import Idea, IdeaGroup, Participant, Vote, WorkshopSession, WorkshopStep
 from planner.workshop.rules import WorkshopError
@@ -455,7 +456,7 @@ def promotion_values(plan: Any, entity_name: str, text: str) -> dict[str, Any]:
     entity = ENTITY_BY_NAME[entity_name]
     title = entity.field(entity.title_field)
     values: dict[str, Any] = {
-        entity.title_field: text if len(text) <= title.max_length else text[: title.max_length - 1] + "…"
+        entity.title_field: text if len(text) <= title.max_length else shorten(text, title.max_length)
     }
     for f in entity.fields:
         if not f.required or f.name == entity.title_field:
