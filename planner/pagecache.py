@@ -7,7 +7,8 @@ step page's time, so they are kept here, under a key of
 - the plan's id and `created_at` (SQLite may give a new plan a deleted plan's id),
 - its `revision`, which every write moves on (`planner.plans.store._touch`), so a changed plan
   never meets what was drawn of its old state,
-- the member's role (an editor's page has buttons a viewer's has not), and the URL root.
+- the member's role (an editor's page has buttons a viewer's has not), the URL root, and
+  the reader's time zone (`planner.accounts.timezones`: a comment's time is drawn in it).
 
 What is a member's own is drawn per request around the kept parts: the marks of what changed
 since their last visit, the comments (with a Delete button on their own), their name and the
@@ -30,6 +31,8 @@ from typing import Any
 from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+
+from planner.accounts import timezones
 
 
 class RevisionCache:
@@ -124,16 +127,17 @@ def per_discussion(plan: Any, name: str, compute: Callable[[], Any]) -> Any:
 
 
 def _request_parts() -> tuple[tuple[Any, ...], int] | None:
-    """This request's part of every fragment's key (the plan, the role, the URL root) and the
-    plan's revision; None when parts are not kept. Worked out once per request: a step page has
-    a few fragments per item."""
+    """This request's part of every fragment's key (the plan, the role, the URL root, the
+    reader's time zone) and the plan's revision; None when parts are not kept. Worked out once
+    per request: a step page has a few fragments per item."""
     found = g.get("page_parts")
     if found is None:
         plan = g.get("plan")
         if plan is None or not enabled():
             found = ()
         else:
-            found = ((plan.id, plan.created_at, g.get("plan_role"), request.script_root), plan.revision)
+            zone = timezones.reader_zone_name()
+            found = ((plan.id, plan.created_at, g.get("plan_role"), request.script_root, zone), plan.revision)
             generate_csrf()  # the request's own token, in `g` before any part is drawn with the marker
         g.page_parts = found
     return found or None

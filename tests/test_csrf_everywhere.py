@@ -37,6 +37,7 @@ FRIENDLY_400 = "The form may have expired"
 # endpoint -> the form a genuine request sends (all but the CSRF token).
 RECIPES: dict[str, dict[str, str]] = {
     "accounts.account": {"current": PASSWORD, "password": "another long password", "confirm": "another long password"},
+    "accounts.profile": {"profile-name": "Fay F.", "profile-email": "fay.f@example.org", "profile-current": PASSWORD},
     "accounts.login": {"email": "fay@example.org", "password": PASSWORD},
     "accounts.logout": {},
     "accounts.signup": {"name": "Sam", "email": "sam@example.org", "password": PASSWORD, "confirm": PASSWORD},
@@ -44,6 +45,7 @@ RECIPES: dict[str, dict[str, str]] = {
     "accounts.reset_password": {"password": "another long password", "confirm": "another long password"},
     "members.accept": {},
     "members.add": {"email": "newcomer@example.org", "role": "viewer"},
+    "members.leave": {},
     "members.change_role": {"role": "viewer"},
     "members.remove": {},
     "members.invite": {"role": "viewer", "days": "7"},

@@ -282,7 +282,7 @@ def test_the_document_stylesheet_stays_small(app: Flask) -> None:
     # WeasyPrint's cost grows with rules times elements: no framework near the PDF path.
     text = Path(app.static_folder or "", "print.css").read_text(encoding="utf-8")
     assert text.count("{") < 120
-    assert len(text) < 8000
+    assert len(text) < 9000
 
 
 @pytest.mark.parametrize("path", ["/plans/999/document", "/plans/999/document.pdf"])
@@ -520,7 +520,7 @@ def test_audiences_list_the_practices_that_reach_them_and_where_we_listen() -> N
     priority, practices, listening = rows["New parents on the east side"]
     assert priority == "Primary"
     # Each practice by a shortened name and its mode, so that the two share a line.
-    assert "Read the parents' group and the… (Listen)" in practices
+    assert "Read the parents' group and the tenants'… (Listen)" in practices
     assert len(practices) == sum(1 for p in plan["practices"] if "s1" in p.get("segments", []))
     assert listening == [
         "Eastside Parents Facebook group",
@@ -568,7 +568,9 @@ def test_who_does_what_shares_practice_hours_and_flags_over_commitment() -> None
 
 def test_the_over_committed_are_marked_on_the_page(client: FlaskClient, example_plan: Any) -> None:
     html = client.get(f"/plans/{example_plan.id}/document").get_data(as_text=True)
-    over = re.findall(r'<tr class="over">\s*<th scope="row">\s*([^<]+?)\s*</th>', chunk(html, "who-does-what"))
+    over = re.findall(
+        r'<tr class="over[^"]*">\s*<th scope="row"[^>]*>\s*([^<]+?)\s*</th>', chunk(html, "who-does-what")
+    )
     assert over == ["Zoë Haddad", "Tom Brennan"]
     assert "1.75 h of 1 h: over by 0.75 h" in html
 

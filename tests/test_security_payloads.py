@@ -88,6 +88,7 @@ EVIL_ADDRESS = "127.0.0.1:9"
 # Routes whose answer is not a page: checked by their own tests below, or nothing to check.
 NOT_PAGES = {
     "static": "the app's own files",
+    "favicon": "the app's own icon (static/favicon.svg)",
     "workshop.events": "an endless event stream; it sends the same JSON as workshop.current_state",
     "workshop.qr": "an SVG of the join URL, which holds no typed text",
     "workshop.export_csv": "a download; spreadsheet formulas are tested in tests/test_workshop_rules.py",

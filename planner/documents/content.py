@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from planner.coach import Report, coach_report, picture_svg
+from planner.coach import Report, coach_report, grouped, picture_svg
 from planner.coach.checks import EPSILON, hours_text, percent_text
+from planner.coach.load import loads
 from planner.coach.picture import STATUS_WORDS
 from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEPS, Entity, Field, Kind, plan_field
 from planner.domain.spec import SHORT_TEXT
-from planner.plans.view import display, items, names, progress, title_of
+from planner.plans.view import display, items, names, title_of
+from planner.plans.view import shorten as view_shorten
 
 # A list of items reads best as a table when each item is a handful of short values;
 # longer items (paragraphs, lists of phrases) read better one under the other.
@@ -46,12 +48,14 @@ SHORT_NAME_CHARS = 50
 # ---------------------------------------------------------------- the document's own words
 # Shared by every format (HTML, PDF, Markdown, Word).
 
-SUBTITLE = "Web 2.0 plan: how we take part in the conversation"
+SUBTITLE = "Social media strategy: how we take part in the conversation"
 NOT_WRITTEN = "Not yet written."
 CONTENTS = "Contents"
 STATUS = "Status"
 READY = "Ready for sign-off"
 STILL_OPEN = "Still to finish"
+TO_FIX = "Coach's checks to fix"
+TO_LOOK_AT = "Coach's checks to look at"
 
 CHAIN = "From goals to practices"
 CHAIN_LEAD = (
@@ -72,7 +76,8 @@ NONE_YET = "None yet"
 WHO_DOES_WHAT = "Who does what"
 WHO_DOES_WHAT_LEAD = (
     "Each practice's hours are shared equally among the people who do it, "
-    "and set against the hours each person can give a week."
+    "and set against the hours each person can give a week. "
+    "Listening takes its time through the listening practices, so a place to listen adds no hours of its own."
 )
 NOBODY = "No one yet"
 
@@ -311,14 +316,8 @@ def sections(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> list[Sect
 
 
 def shorten(text: str, limit: int = SHORT_NAME_CHARS) -> str:
-    """`text` on one line, cut at a word near `limit` characters with an ellipsis."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.") + "…"
+    """`text` on one line, cut at a word near `limit` characters (`planner.plans.view.shorten`)."""
+    return view_shorten(text, limit)
 
 
 def _column(name: str, label: str, kind: Kind = Kind.TEXT) -> Field:
@@ -354,8 +353,10 @@ class Cover:
     sponsor: str
     period: str
     printed: str  # the day the document was made: a plan changes after it is signed
-    status: str  # "Draft — 6 of 9 steps complete", or READY
+    status: str  # "Draft — 6 of 9 steps complete", or READY: from the coach (`plan_status`)
     still_open: list[str] = field(default_factory=list)  # the steps to finish, "5. Listening"
+    failing: list[str] = field(default_factory=list)  # the coach's checks that fail, by title
+    to_look_at: list[str] = field(default_factory=list)  # the checks that warn, by title
 
     @property
     def facts(self) -> list[tuple[str, str]]:
@@ -366,24 +367,34 @@ class Cover:
             ("Sponsor", self.sponsor),
             (STATUS, self.status),
             (STILL_OPEN, ", ".join(self.still_open)),
+            (TO_FIX, ", ".join(self.failing)),
+            (TO_LOOK_AT, ", ".join(self.to_look_at)),
             ("Printed", self.printed),
         ]
         return [(label, value) for label, value in facts if value]
 
 
-def plan_status(doc: dict[str, Any]) -> tuple[str, list[str]]:
-    """How far the plan has come, and the steps still to finish (the wizard's own notion of done)."""
-    steps = progress(doc)
-    done = sum(1 for _, complete in steps if complete)
-    if done == len(steps):
-        return READY, []
-    # The review step is complete when the others are: naming it as well would say nothing.
-    still_open = [f"{s.number}. {s.title}" for s, complete in steps if not complete and s in DOCUMENT_STEPS]
-    return f"Draft \N{EM DASH} {done} of {len(steps)} steps complete", still_open
+def plan_status(report: Report) -> tuple[str, list[str], list[str], list[str]]:
+    """How far the plan has come, as the coach's report says (`Report.ready`, the one rule): the
+    status, the steps still to finish ("5. Listening"), the checks that fail and those to look at.
+    Never READY while a step is open or a check fails."""
+    steps = len(STEPS)
+    still_open = [f"{s.number}. {s.title}" for s in report.open_steps]
+    failing = [f.title for f in report.failing]
+    to_look_at = [f.title for f in report.to_look_at]
+    if report.ready:
+        return READY, [], [], to_look_at
+    if report.open_steps:
+        # The review step is complete only when the others are.
+        done = steps - len(report.open_steps) - 1
+        status = f"Draft \N{EM DASH} {done} of {steps} steps complete"
+    else:
+        status = f"Draft \N{EM DASH} {len(failing)} of the coach's checks {'fails' if len(failing) == 1 else 'fail'}"
+    return status, still_open, failing, to_look_at
 
 
-def cover(doc: dict[str, Any], known: dict[str, dict[str, str]], today: date) -> Cover:
-    status, still_open = plan_status(doc)
+def cover(doc: dict[str, Any], known: dict[str, dict[str, str]], today: date, report: Report) -> Cover:
+    status, still_open, failing, to_look_at = plan_status(report)
     return Cover(
         title=doc.get("title") or "Untitled plan",
         organization=doc.get("organization") or "",
@@ -392,6 +403,8 @@ def cover(doc: dict[str, Any], known: dict[str, dict[str, str]], today: date) ->
         printed=str(display(_PRINTED, today.isoformat(), known)),
         status=status,
         still_open=still_open,
+        failing=failing,
+        to_look_at=to_look_at,
     )
 
 
@@ -553,10 +566,11 @@ def reach(doc: dict[str, Any], known: dict[str, dict[str, str]]) -> Table | None
 
 
 def who_does_what(doc: dict[str, Any], known: dict[str, dict[str, str]] | None = None) -> Table | None:
-    """For each person: the practices they do, where they listen, and the practice hours that
-    fall to them (a practice's hours shared equally among its owners) against the hours they can
-    give, "12 h of 8 h", flagged when it is more.  A last row gathers practices and listening
-    nobody has taken on.  None when the plan has no practices and no listening targets yet."""
+    """For each person: the practices they do, where they listen, and the hours the plan asks of
+    them against the hours they can give, "12 h of 8 h", flagged when it is more.  The figures are
+    `planner.coach.load.loads`, the same the coach's ``capacity`` check judges, so the table and
+    the coach agree on who is over.  A last row gathers practices and listening nobody has taken
+    on.  None when the plan has no practices and no listening targets yet."""
     known = known or names(doc)
     practices, targets, people = items(doc, "practice"), items(doc, "listening_target"), items(doc, "person")
     if not practices and not targets:
@@ -568,51 +582,30 @@ def who_does_what(doc: dict[str, Any], known: dict[str, dict[str, str]] | None =
         _column("listening", ENTITY_BY_NAME["listening_target"].label_plural, Kind.LIST),
         _column("hours", "Hours a week", Kind.NUMBER),
     ]
-    people_keys = set(known["person"])
 
-    def owners(p: dict[str, Any]) -> list[str]:
-        return [k for k in p.get("owners") or [] if k in people_keys]
-
-    def load(share: float, available: Any) -> tuple[str, str]:
-        """The hours cell, "3 h of 4 h", and the row's mark: "over" when the share is more."""
-        if not isinstance(available, int | float):
-            return _hours_text(share), ""
-        text = f"{_hours_text(share)} of {_hours_text(available)}"
-        if share > available + EPSILON:
-            return f"{text}: over by {_hours_text(share - available)}", "over"
-        return text, ""
+    def hours_cell(hours: float, available: float | None, over: float) -> str:
+        """The hours cell, "3 h of 4 h", or "5 h of 4 h: over by 1 h"."""
+        if available is None:
+            return _hours_text(hours)
+        text = f"{_hours_text(hours)} of {_hours_text(available)}"
+        return f"{text}: over by {_hours_text(over)}" if over else text
 
     rows: list[list[Answer]] = []
     marks: list[str] = []
-
-    def add(who: str, owned: list[dict[str, Any]], heard: list[dict[str, Any]], available: Any) -> None:
-        share = sum(_hours(p.get("hours_per_week")) / max(1, len(owners(p))) for p in owned)
-        hours, mark = load(share, available)
+    for load in loads(doc):
         values = [
-            who,
-            [shorten(known["practice"][p["key"]]) for p in owned],
-            [shorten(known["listening_target"][t["key"]]) for t in heard],
-            hours,
+            known["person"][load.person] if load.person else NOBODY,
+            [shorten(known["practice"][k]) for k in load.practices],
+            [shorten(known["listening_target"][k]) for k in load.listening],
+            hours_cell(load.hours, load.available, load.over),
         ]
         rows.append([Answer(column, value) for column, value in zip(columns, values, strict=True)])
-        marks.append(mark)
-
-    for p in people:
-        owned = [pr for pr in practices if p["key"] in owners(pr)]
-        add(
-            known["person"][p["key"]],
-            owned,
-            [t for t in targets if t.get("listener") == p["key"]],
-            p.get("hours_per_week"),
-        )
-    unowned = [p for p in practices if not owners(p)]
-    unheard = [t for t in targets if t.get("listener") not in people_keys]
-    if unowned or unheard:
-        add(NOBODY, unowned, unheard, None)
+        marks.append("over" if load.is_over else "")
     needed = sum(_hours(p.get("hours_per_week")) for p in practices)
-    stated = [p["hours_per_week"] for p in people if isinstance(p.get("hours_per_week"), int | float)]
-    total, _ = load(needed, sum(stated) if stated else None)
-    return Table(columns, rows, ["Total", "", "", total], marks)
+    stated = [float(p["hours_per_week"]) for p in people if isinstance(p.get("hours_per_week"), int | float)]
+    available = sum(stated) if stated else None
+    over = needed - available if available is not None and needed > available + EPSILON else 0.0
+    return Table(columns, rows, ["Total", "", "", hours_cell(needed, available, over)], marks)
 
 
 # ---------------------------------------------------------------- the timeline
@@ -728,10 +721,11 @@ class Coach:
     summary: str
     findings: list[CoachFinding]
     picture: str  # SVG markup built by ElementTree, which escaped every word of the plan in it
+    checks: int = 0  # how many checks the coach ran (several may share one finding)
 
     @property
     def lead(self) -> str:
-        return COACH_LEAD.format(checks=len(self.findings))
+        return COACH_LEAD.format(checks=self.checks or len(self.findings))
 
     def table(self) -> Table:
         """The findings as a table, for the formats that show no picture."""
@@ -756,11 +750,12 @@ def coach(report: Report) -> Coach:
     if share is not None:
         summary += f" {percent_text(share)} of practice hours go to conversation."
     findings = []
-    for f in report.checks:
+    # Checks that meet the same gap are said once, under all their titles (`grouped`).
+    for f in grouped(report.checks):
         step = STEP_BY_SLUG.get(f.step_slug)
         fix_in = f"{step.number}. {step.title}" if step and f.next_step else ""
         findings.append(CoachFinding(f.status.value, f.title, f.message, f.next_step, fix_in))
-    return Coach(report.score, summary, findings, picture_svg(report))
+    return Coach(report.score, summary, findings, picture_svg(report), len(report.checks))
 
 
 # ---------------------------------------------------------------- sign-off and the whole
@@ -809,13 +804,15 @@ def build(doc: dict[str, Any], *, today: date | None = None, report: Report | No
     `today` is the cover's "printed" date; `report` is the coach's report when the caller has it
     already (by default the coach reads the plan here)."""
     known = names(doc)
+    today = today or date.today()
+    report = report or coach_report(doc, today=today)  # the day printed is the day judged
     return Document(
-        cover=cover(doc, known, today or date.today()),
+        cover=cover(doc, known, today, report),
         chain=chain(doc, known),
         reach=reach(doc, known),
         workload=who_does_what(doc, known),
         timeline=timeline(doc, known),
         sections=sections(doc, known),
-        coach=coach(report or coach_report(doc)),
+        coach=coach(report),
         sign_off=sign_off(doc),
     )

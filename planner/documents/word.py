@@ -331,7 +331,7 @@ class WordWriter:
         props.author = _text(cover.organization) or "Planner"
         props.last_modified_by = "Planner"
         props.comments = ""
-        props.keywords = "Web 2.0 plan; social media strategy"
+        props.keywords = "social media strategy; conversation before broadcast"
         props.created = props.modified = self.created
         props.revision = 1
 

@@ -52,6 +52,7 @@ from planner.history.merge import Merge, changed_fields, state_at, three_way
 from planner.history.models import Change
 from planner.models import ITEM_MODELS, REF_TABLES, Plan, column_name, utcnow
 from planner.plans import view
+from planner.plans.cascade import Cleared, cascade
 
 # How often a save that lost a race with another save is tried again (it then merges).
 RETRIES = 3
@@ -272,8 +273,7 @@ def _touch(plan: Any, actor: Any = None, *changes: dict[str, Any]) -> list[Chang
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return view.shorten(text, limit)  # at a word boundary, never mid-word
 
 
 def _lower_first(text: str) -> str:
@@ -670,29 +670,13 @@ def _update_item(
 
 def delete_item(plan: Any, entity: Entity, key: str, actor: Any = None) -> None:
     """Delete an item. The database clears optional references to it and deletes items that
-    cannot exist without it (see `planner.plans.view.referrers`); each of those is recorded
-    too, pointing at the deletion, so that restoring it can bring them back."""
+    cannot exist without it, and so on down (`planner.plans.cascade`, which the delete page
+    lists too); each of those is recorded, pointing at the deletion, so that restoring it can
+    bring them back."""
     obj = get_item(plan, entity, key)
-    doc = load_doc(plan)
-    doomed: list[tuple[Entity, dict[str, Any]]] = []
-    # Items that lose a reference: (entity, before, after, the deleted items it referred to).
-    cleared: dict[tuple[str, str], tuple[Entity, dict[str, Any], dict[str, Any], list[str]]] = {}
-    queue = [(entity, next(i for i in view.items(doc, entity) if i["key"] == key))]
-    while queue:
-        gone_entity, gone = queue.pop(0)
-        doomed.append((gone_entity, gone))
-        for r in view.referrers(doc, gone_entity, gone["key"]):
-            if r.deleted_too:
-                if all(i is not r.item for _, i in doomed + queue):
-                    queue.append((r.entity, r.item))
-                continue
-            _, _, after, lost = cleared.setdefault((r.entity.name, r.item["key"]), (r.entity, r.item, dict(r.item), []))
-            if _named(gone_entity, gone) not in lost:
-                lost.append(_named(gone_entity, gone))
-            value = after[r.field.name]
-            after[r.field.name] = None if r.field.kind is Kind.REF else [k for k in value if k != gone["key"]]
-    doomed_keys = {(e.name, i["key"]) for e, i in doomed}
-    cleared = {k: v for k, v in cleared.items() if k not in doomed_keys}
+    found = cascade(load_doc(plan), entity, key)
+    doomed = [(d.entity, d.item) for d in found.deleted]
+    cleared = {(c.entity.name, c.before["key"]): (c.entity, c.before, c.after, _lost_names(c)) for c in found.cleared}
     versions = {e.name: item_versions(plan.id, e) for e in {e for e, _ in doomed} | {c[0] for c in cleared.values()}}
 
     db.session.delete(obj)
@@ -723,6 +707,11 @@ def delete_item(plan: Any, entity: Entity, key: str, actor: Any = None) -> None:
         for row in rows[1:]:
             row.source = f"change:{rows[0].id}"
     db.session.commit()
+
+
+def _lost_names(cleared: Cleared) -> list[str]:
+    """The deleted items an item no longer refers to, as a change's summary names them."""
+    return list(dict.fromkeys(_named(target_entity, target) for _, target_entity, target in cleared.lost))
 
 
 def move_item(plan: Any, entity: Entity, key: str, offset: int, actor: Any = None) -> None:

@@ -12,6 +12,7 @@ was deleted meanwhile, with a page that keeps the person's text (`planner.histor
 from __future__ import annotations
 
 from collections.abc import Hashable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -19,12 +20,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner import pagecache
-from planner.coach import coach_report, findings_for_step, picture_svg
+from planner.coach import coach_report, findings_for_step, grouped, picture_svg
+from planner.coach.load import loads
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
 from planner.history import conflicts, visits
 from planner.history.pages import step_context
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
+from planner.plans.cascade import cascade
 from planner.plans.view import display
 from planner.wizard.forms import form_class, form_data, values_from
 
@@ -109,22 +112,30 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
     if failed:
         pagecache.turn_off()
     lists = [(entity, view.items(doc, entity)) for entity in (ENTITY_BY_NAME[name] for name in step.entities)]
-    report = pagecache.per_revision(plan, "coach", lambda: coach_report(doc))
+    # The coach judges milestones against today's date: what it says is kept per revision and day.
+    today = date.today()
+    report = pagecache.per_revision(plan, f"coach {today}", lambda: coach_report(doc, today=today))
     names = pagecache.per_revision(plan, "names", lambda: view.names(doc))
     review = step.slug == "review"
     return (
         render_template(
             "wizard/review.html" if review else "wizard/step.html",
             report=report,
-            advice=report.checks if review else findings_for_step(report, step.slug),
-            picture=pagecache.per_revision(plan, "picture", lambda: picture_svg(report)) if review else None,
+            # Several checks meeting one gap are said once (`grouped`).
+            advice=grouped(report.checks if review else findings_for_step(report, step.slug)),
+            picture=pagecache.per_revision(plan, f"picture {today}", lambda: picture_svg(report)) if review else None,
+            coach_day=today,
+            listed=view.items,  # an entity's items in the order every page lists them
             plan=plan,
             doc=doc,
             step=step,
             progress=pagecache.per_revision(plan, "progress", lambda: view.progress(doc)),
+            needs=pagecache.per_revision(plan, "needs", lambda: view.all_needs(doc)),
             names=names,
             forms=_StepForms(doc, names, step, failed),
             lists=lists,
+            # Each person's load, the coach's own figures, shown beside them on the Team step.
+            loads={load.person: load for load in loads(doc)} if "person" in step.entities else {},
             failed_id=failed[0] if failed else None,
             **step_context(plan, step, failed[0] if failed else None),
         ),
@@ -136,7 +147,7 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
 def step(plan_id: int, slug: str):
     plan = plan_or_404(plan_id, "view")
     step = _step_or_404(slug)
-    visits.record_visit(plan.id, current_user, membership=g.membership)
+    visits.record_visit(plan.id, current_user, step.slug, membership=g.membership)
     return _render_step(plan, store.page_doc(plan), step)
 
 
@@ -270,10 +281,10 @@ def delete_item(plan_id: int, entity_name: str, key: str):
     item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
     if item is None:
         abort(404)
-    referrers = view.referrers(doc, entity, key)
+    what = cascade(doc, entity, key)
     # CSRFProtect has already checked the token of any POST that reaches this view.
     confirmed = request.form.get("confirm") == "yes"
-    if request.method == "POST" and (confirmed or not referrers):
+    if request.method == "POST" and (confirmed or not what):
         store.delete_item(plan, entity, key, actor=current_user)
         flash(f"{entity.label} “{view.title_of(entity, item)}” deleted.", "success")
         return redirect(_step_url(plan_id, step, entity.collection))
@@ -283,6 +294,6 @@ def delete_item(plan_id: int, entity_name: str, key: str):
         entity=entity,
         item=item,
         step=step,
-        referrers=referrers,
+        cascade=what,
         names=view.names(doc),
     )

@@ -46,8 +46,10 @@ BLOCKING = {"serious", "critical"}
 # visited by test_every_page_has_no_serious_accessibility_violations.
 SKIPPED = {
     "static": "stylesheets, scripts and images",
+    "favicon": "a redirect to the site's icon",
     "wizard.first_step": "redirects to the plan's first step, which is checked",
     "documents.pdf": "a PDF download",
+    "documents.pdf_status": "whether the PDF is ready, as JSON",
     "documents.word": "a Word download",
     "documents.markdown": "a Markdown download",
     "interchange.export_json": "a JSON download",
@@ -278,6 +280,14 @@ def test_every_page_has_no_serious_accessibility_violations(
     expect(anonymous.locator("#board li")).to_have_count(2)
     checked.check(app, anonymous, "projector")
     end_workshop(app, world["code"])
+    # The open live views switch to their ends by themselves: the projector's closing screen,
+    # the phone's, and the console's look back.
+    expect(anonymous.locator(".ws-closing")).to_be_visible()
+    checked.check(app, anonymous, "projector, workshop ended")
+    expect(phone.get_by_role("heading", name="The workshop has ended")).to_be_visible()
+    checked.check(app, phone, "participant, workshop ended (phone)")
+    expect(facilitator.locator("h1")).to_contain_text("a look back")
+    checked.check(app, facilitator, "workshop look back")
     anonymous.goto(f"/join/{world['code']}")
     checked.check(app, anonymous, "join, workshop ended")
 
