@@ -891,6 +891,15 @@ def test_names_are_shortened_at_a_word_and_keep_their_case():
     assert all(w in long.split() for w in words)  # no word cut in half
 
 
+def test_a_name_with_one_very_long_word_is_shortened_before_that_word_not_inside_it():
+    from planner.plans.view import shorten
+
+    long = "Answer on https://forum.example.org/categories/repairs-and-lending-questions for tenants"
+    shown = shorten(long, 40)
+    assert shown == "Answer on…"
+    assert shorten("https://forum.example.org/categories/repairs-and-lending", 20).endswith("…")  # no word to cut at
+
+
 def test_a_gap_several_checks_meet_is_said_once():
     from planner.coach import grouped
 

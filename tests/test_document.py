@@ -203,6 +203,19 @@ def test_a_table_leaves_out_columns_nobody_filled_and_totals_hours(document_html
     assert re.search(r"Total</td>.*3\.5</td>", people, re.S)
 
 
+def test_on_a_phone_an_empty_cell_shows_no_label_with_nothing_after_it(document_html: Any) -> None:
+    # The printable page shows a table row as "Column: value" lines on a phone (print.css, from
+    # data-label): a cell left empty in one row must not print "Owner:" followed by nothing.
+    doc = filled_doc()
+    doc["people"][0]["role"] = None
+    people = chunk(document_html(doc), "list-person")
+    body = people.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = re.findall(r"<td([^>]*)>(.*?)</td>", body, re.S)
+    assert any(not text.strip() for _, text in cells), "the test needs an empty cell"
+    for attributes, text in cells:
+        assert ("data-label" in attributes) == bool(text.strip()), (attributes, text)
+
+
 def test_an_empty_plan_says_not_yet_written_quietly(
     client: FlaskClient, ctx: Flask, owner: Any, add_member: Any
 ) -> None:

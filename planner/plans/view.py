@@ -36,13 +36,13 @@ def title_of(entity: Entity, item: dict[str, Any]) -> str:
 
 def shorten(text: str, limit: int) -> str:
     """`text` on one line, at most `limit` characters: cut at the last word that fits, with an
-    ellipsis, never inside a word (unless one word is longer than half the limit), and with its
-    case as written.  The one shortener: the coach, the document and the history read it."""
+    ellipsis, never inside a word (unless the first word alone is too long), and with its case
+    as written.  The one shortener: the coach, the document, the history and the workshop read it."""
     text = " ".join(str(text).split())
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if text[limit - 1] != " " and " " in cut[limit // 2 :]:
+    if text[limit - 1] != " " and " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.-\N{EN DASH}\N{EM DASH}") + "…"
 
