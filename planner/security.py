@@ -74,6 +74,10 @@ class PlannerRequest(Request):
     parameter_storage_class = CleanValues
 
 
+# No id is that large, and no query could hold a larger one (a 32-bit integer column).
+ID_LIMIT = 2**31
+
+
 def _refuse_what_no_route_reads() -> None:
     """No route reads a JSON body (forms and the pages' scripts send form data), yet Flask-WTF
     would take one as a form's data and fail on anything but a flat object of strings: 415.
@@ -84,7 +88,7 @@ def _refuse_what_no_route_reads() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
             abort(404)
-        if isinstance(value, int) and value >= 2**31:  # no id is that large, and no query could hold it
+        if isinstance(value, int) and value >= ID_LIMIT:
             abort(404)
 
 

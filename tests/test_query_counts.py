@@ -109,3 +109,21 @@ def test_the_home_page_makes_no_more_queries_for_more_plans(
             add_member(store.create_from_doc(generated_plan(FEW), title=f"Another plan {n}"), owner)
         db.session.remove()
     assert len(_count(client, engine, "/")) == two_plans
+
+
+def test_a_cached_pdf_download_reads_the_person_plan_and_membership_in_one_query(
+    app: Flask, client: FlaskClient, plans: dict[int, int], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download of a PDF that is already drawn should cost about what a file costs: the access
+    # check is all the database work it needs, and it is one statement (docs/performance.md).
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path))
+    with app.app_context():
+        engine = db.engine
+    url = f"/plans/{plans[FEW]}/document.pdf"
+    client.get(url).close()  # draws it into the cache
+    with counting_queries(engine) as statements:
+        response = client.get(url)
+        response.close()
+    assert response.status_code == 200
+    assert len(statements) == 1, statements
+    assert all(table in statements[0] for table in ("users", "memberships", "plans")), statements[0]

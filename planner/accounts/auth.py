@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, flash, jsonify, redirect, request, session, url_for
+from flask import Response, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select
 
+from planner.accounts import membership
 from planner.accounts.models import User
 from planner.extensions import db, login_manager
 from planner.models import utcnow
+from planner.security import ID_LIMIT
 
 # Built once: a statement is cheap to run and dear to build, and every signed-in request runs this.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
@@ -31,7 +33,14 @@ def load_user(session_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     # A query, not session.get(): one statement per request, whatever the session has seen.
-    user = db.session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
+    plan_id = (request.view_args or {}).get("plan_id")
+    if isinstance(plan_id, int) and 0 <= plan_id < ID_LIMIT:
+        # A plan route: its plan and the person's membership come with the person, in the same
+        # query, for `plan_or_404` (which checks them) to take from `g`.
+        user, found = membership.user_plan_and_membership(int(user_id), plan_id)
+        g.plan_read_with_user = (plan_id, found)
+    else:
+        user = db.session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
     if user is None or user.password_fingerprint != fingerprint:
         return None
     return user

@@ -46,6 +46,25 @@ def plan_and_membership(plan_id: int, user_id: int) -> tuple[Any, Membership] | 
     return (row[0], row[1]) if row else None
 
 
+# The same, with the person: for a plan route's user loader (`planner.accounts.auth`), so that
+# the person, the plan and their membership come in one query, not two.
+_USER_PLAN_AND_MEMBERSHIP = (
+    select(User, Plan, Membership)
+    .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.plan_id == bindparam("plan_id")))
+    .outerjoin(Plan, Plan.id == Membership.plan_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def user_plan_and_membership(user_id: int, plan_id: int) -> tuple[User | None, tuple[Any, Membership] | None]:
+    """The user, and their plan and membership as `plan_and_membership` gives them, in one query."""
+    row = db.session.execute(_USER_PLAN_AND_MEMBERSHIP, {"plan_id": plan_id, "user_id": user_id}).first()
+    if row is None:
+        return None, None
+    user, plan, member = row
+    return user, (plan, member) if member is not None and plan is not None else None
+
+
 def role_of(plan_id: int, user_id: int) -> str | None:
     return db.session.scalar(
         select(Membership.role).where(Membership.plan_id == plan_id, Membership.user_id == user_id)

@@ -32,7 +32,10 @@ def plan_or_404(plan_id: int, need: str = "view") -> Any:
         raise ValueError(f"unknown need {need!r}; use one of {', '.join(roles.NEEDS)}")
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
-    found = membership.plan_and_membership(plan_id, current_user.id)
+    # Read together with the person when this route's plan is the one asked for (the user
+    # loader, `planner.accounts.auth`); otherwise, or a second time, read now.
+    read = g.pop("plan_read_with_user", None)
+    found = read[1] if read and read[0] == plan_id else membership.plan_and_membership(plan_id, current_user.id)
     if found is None:
         abort(404)
     plan, g.membership = found
