@@ -7,6 +7,7 @@
 #   PostgreSQL tests:     postgresql (a throwaway cluster, see scripts/pg-test-cluster.sh)
 #   the deployment test:  nginx, openssl (docs/deploy.md's proxy config on HTTPS, in front of gunicorn)
 #   looking at PDFs:      poppler-utils (pdftoppm)
+#   readers' time zones:  tzdata (zoneinfo's names and rules; planner/accounts/timezones.py)
 #   the virtualenv:       python3 + python3-venv, only when no usable Python 3.11+ exists
 #   the entry points:     make (CI calls `make test`)
 #
@@ -22,6 +23,7 @@ PACKAGES=(
   postgresql
   nginx openssl
   poppler-utils
+  tzdata
 )
 
 say() { printf '%s\n' "install-system-packages: $*" >&2; }
