@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from planner.plans.view import counted
 from planner.workshop import rules
 from planner.workshop.rules import WorkshopError
 
@@ -181,9 +182,9 @@ def test_results_stay_hidden_until_voting_closes_but_a_person_sees_their_own_dot
 
 
 def test_numbers_take_the_right_form_of_their_noun() -> None:
-    assert [rules.counted(n, "dot") for n in (0, 1, 2)] == ["0 dots", "1 dot", "2 dots"]
-    assert rules.counted(1, "person", "people") == "1 person"
-    assert rules.counted(3, "person", "people") == "3 people"
+    assert [counted(n, "dot") for n in (0, 1, 2)] == ["0 dots", "1 dot", "2 dots"]
+    assert counted(1, "person", "people") == "1 person"
+    assert counted(3, "person", "people") == "3 people"
 
 
 def test_a_step_cannot_have_the_same_group_name_twice_whatever_its_case_or_spacing() -> None:

@@ -23,15 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from planner.coach import rules
-from planner.coach.load import loads
+from planner.coach.load import EPSILON, hours_of, hours_text, loads
 from planner.domain import ENTITY_BY_NAME, STEP_OF_ENTITY, STEP_OF_PLAN_FIELD, plan_field
 from planner.plans.view import long_date, shorten, title_of
 
 PlanDoc = Mapping[str, Any]
 Item = Mapping[str, Any]
-
-# Floating-point sums of hours (0.1 + 0.2 ...) must not flip a check at its threshold.
-EPSILON = 1e-9
 
 # The one mode that is not social; the product says so of the declared modes.
 BROADCAST = "broadcast"
@@ -164,13 +161,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _hours(value: Any) -> float | None:
-    """Hours per week as a number, or None when unset (or not a number at all)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def _at_least(value: float, threshold: float) -> bool:
     return value >= threshold - EPSILON
 
@@ -188,13 +178,13 @@ def balance(plan: PlanDoc) -> Balance:
     hours = dict.fromkeys((*MODES, UNSET_MODE), 0.0)
     practices = _items(plan, "practice")
     for p in practices:
-        stated = _hours(p.get("hours_per_week"))
+        stated = hours_of(p.get("hours_per_week"))
         mode = p.get("mode") if p.get("mode") in MODES else UNSET_MODE
         hours[mode] += rules.UNSTATED_PRACTICE_HOURS if stated is None else stated
     return Balance(
         hours_by_mode=hours,
         practices=len(practices),
-        without_hours=_refs("practice", (p for p in practices if _hours(p.get("hours_per_week")) is None)),
+        without_hours=_refs("practice", (p for p in practices if hours_of(p.get("hours_per_week")) is None)),
         without_mode=_refs("practice", (p for p in practices if p.get("mode") not in MODES)),
     )
 
@@ -222,11 +212,6 @@ def names(refs: Sequence[ItemRef]) -> str:
 def _verb(refs: Sequence[ItemRef] | int, one: str, many: str) -> str:
     count = refs if isinstance(refs, int) else len(refs)
     return one if count == 1 else many
-
-
-def hours_text(value: float) -> str:
-    """5 -> "5 h", 4.5 -> "4.5 h"."""
-    return f"{value:g} h"
 
 
 def percent_text(share: float) -> str:
@@ -477,7 +462,7 @@ def amplify_others(plan: PlanDoc) -> _Outcome:
             "Add an amplify practice: each week, share the best posts of partners, members or neighbours.",
         )
     refs = _refs("practice", amplifying)
-    if all(_hours(p.get("hours_per_week")) == 0 for p in amplifying):
+    if all(hours_of(p.get("hours_per_week")) == 0 for p in amplifying):
         return _Outcome(
             Status.WARN,
             f"{names(refs)} {_verb(refs, 'passes', 'pass')} on what others say, but with 0 hours a week.",
@@ -696,10 +681,10 @@ def capacity(plan: PlanDoc) -> _Outcome:
             _step_of("person"),
             "List the people who will do the work and the hours each can give a week.",
         )
-    stated = [h for p in practices if (h := _hours(p.get("hours_per_week"))) is not None]
+    stated = [h for p in practices if (h := hours_of(p.get("hours_per_week"))) is not None]
     practice_hours = sum(stated)
-    unstated = _refs("practice", (p for p in practices if _hours(p.get("hours_per_week")) is None))
-    team = [h for p in people if (h := _hours(p.get("hours_per_week"))) is not None]
+    unstated = _refs("practice", (p for p in practices if hours_of(p.get("hours_per_week")) is None))
+    team = [h for p in people if (h := hours_of(p.get("hours_per_week"))) is not None]
     team_hours = sum(team)
     minimum = hours_text(rules.MIN_PRACTICE_HOURS)
     if team and practice_hours > team_hours + EPSILON:

@@ -17,15 +17,26 @@ from planner.coach import rules
 
 PlanDoc = Mapping[str, Any]
 
-# Floating-point sums of shares (1/3 + 1/3 + 1/3) must not put anyone over by a hair.
+# Floating-point sums of hours (0.1 + 0.2, or shares 1/3 + 1/3 + 1/3) must not flip a check at
+# its threshold, nor put anyone over by a hair.  The coach's checks use the same.
 EPSILON = 1e-9
 
 
-def _hours(value: Any) -> float | None:
+def hours_of(value: Any) -> float | None:
     """Hours per week as a number, or None when unset (or not a number at all)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def hours_text(value: float) -> str:
+    """5 -> "5 h", 4.5 -> "4.5 h"."""
+    return f"{value:g} h"
+
+
+def share_text(hours: float) -> str:
+    """2 -> "2 h", 1/3 -> "0.33 h": a share of a practice's hours keeps two decimals at most."""
+    return hours_text(round(hours, 2))
 
 
 @dataclass(frozen=True)
@@ -53,16 +64,11 @@ class Load:
     def summary(self) -> str:
         """ "3.25 h a week of work against 3 h available, 0.25 h over": what the coach and the Team
         step say of one person, in the same words."""
-        said = f"{_h(self.hours)} a week of work"
+        said = f"{share_text(self.hours)} a week of work"
         if self.available is None:
             return said
-        said += f" against {_h(self.available)} available"
-        return f"{said}, {_h(self.over)} over" if self.is_over else said
-
-
-def _h(hours: float) -> str:
-    """1/3 -> "0.33 h": a share of a practice's hours keeps two decimals at most."""
-    return f"{round(hours, 2):g} h"
+        said += f" against {share_text(self.available)} available"
+        return f"{said}, {share_text(self.over)} over" if self.is_over else said
 
 
 def _items(plan: PlanDoc, collection: str) -> list[Mapping[str, Any]]:
@@ -83,7 +89,7 @@ def loads(plan: PlanDoc) -> tuple[Load, ...]:
         return [k for k in practice.get("owners") or [] if k in known]
 
     def share(practice: Mapping[str, Any]) -> float:
-        return (_hours(practice.get("hours_per_week")) or 0.0) / max(1, len(owners(practice)))
+        return (hours_of(practice.get("hours_per_week")) or 0.0) / max(1, len(owners(practice)))
 
     found = []
     for person in people:
@@ -97,7 +103,7 @@ def loads(plan: PlanDoc) -> tuple[Load, ...]:
                 tuple(str(p.get("key")) for p in owned),
                 tuple(str(t.get("key")) for t in heard),
                 hours,
-                _hours(person.get("hours_per_week")),
+                hours_of(person.get("hours_per_week")),
             )
         )
     unowned = [p for p in practices if not owners(p)]

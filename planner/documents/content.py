@@ -27,8 +27,8 @@ from datetime import date
 from typing import Any
 
 from planner.coach import Report, coach_report, grouped, picture_svg
-from planner.coach.checks import EPSILON, hours_text, percent_text
-from planner.coach.load import loads
+from planner.coach.checks import EPSILON, percent_text
+from planner.coach.load import hours_of, loads, share_text
 from planner.coach.picture import STATUS_WORDS
 from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, STEP_BY_SLUG, STEPS, Entity, Field, Kind, plan_field
 from planner.domain.spec import SHORT_TEXT
@@ -326,12 +326,7 @@ def _column(name: str, label: str, kind: Kind = Kind.TEXT) -> Field:
 
 
 def _hours(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def _hours_text(hours: float) -> str:
-    """2 -> "2 h", 1/3 -> "0.33 h": a share of a practice's hours keeps two decimals at most."""
-    return hours_text(round(hours, 2))
+    return hours_of(value) or 0.0
 
 
 def _field_of(entity: str, name: str) -> Field:
@@ -461,7 +456,7 @@ def _practice_line(practice: dict[str, Any], known: dict[str, dict[str, str]]) -
         title=title_of(ENTITY_BY_NAME["practice"], practice),
         mode=_shown("practice", "mode", practice.get("mode"), known) or "",
         owners=_shown("practice", "owners", practice.get("owners"), known) or [],
-        hours=f"{_hours_text(_hours(hours))} a week" if hours is not None else "",
+        hours=f"{share_text(_hours(hours))} a week" if hours is not None else "",
     )
 
 
@@ -586,9 +581,9 @@ def who_does_what(doc: dict[str, Any], known: dict[str, dict[str, str]] | None =
     def hours_cell(hours: float, available: float | None, over: float) -> str:
         """The hours cell, "3 h of 4 h", or "5 h of 4 h: over by 1 h"."""
         if available is None:
-            return _hours_text(hours)
-        text = f"{_hours_text(hours)} of {_hours_text(available)}"
-        return f"{text}: over by {_hours_text(over)}" if over else text
+            return share_text(hours)
+        text = f"{share_text(hours)} of {share_text(available)}"
+        return f"{text}: over by {share_text(over)}" if over else text
 
     rows: list[list[Answer]] = []
     marks: list[str] = []

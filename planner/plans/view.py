@@ -47,6 +47,12 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-\N{EN DASH}\N{EM DASH}") + "…"
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A number with its noun as people write it: "1 dot", "2 dots", "1 person", "3 people".
+    Pages have it as `counted` (`planner.web`)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def names(doc: dict[str, Any]) -> dict[str, dict[str, str]]:
     """For each entity name, each key's display name."""
     return {e.name: {i["key"]: title_of(e, i) for i in items(doc, e)} for e in ENTITIES}

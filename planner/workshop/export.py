@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner.domain import STEP_BY_SLUG
+from planner.plans.view import counted
 from planner.workshop import rules
 
 CSV_COLUMNS = ("step", "idea", "text", "author", "group", "votes", "status", "became")
@@ -80,7 +81,7 @@ def to_markdown(snap: rules.Snapshot, names: Names) -> str:
     lines = [
         f"# Workshop {session['code_spaced']}: {_md(session['plan']['title'] or '')}",
         "",
-        rules.counted(len(snap.participants), "person", "people")
+        counted(len(snap.participants), "person", "people")
         + " took part. "
         + ("The session has ended." if session["ended"] else "The session is still running."),
     ]
@@ -96,7 +97,7 @@ def to_markdown(snap: rules.Snapshot, names: Names) -> str:
         lines += ["", f"## {STEP_BY_SLUG[slug].number}. {STEP_BY_SLUG[slug].title}", ""]
         voting = {"none": "No vote.", "open": "Voting is open: results come when it closes."}.get(
             step["voting"],
-            f"Voting closed ({rules.counted(step['dots'], 'dot')} each, at most {step['per_idea']} per idea).",
+            f"Voting closed ({counted(step['dots'], 'dot')} each, at most {step['per_idea']} per idea).",
         )
         lines.append(voting)
         by_group: dict[str, list[dict[str, Any]]] = {}
@@ -111,7 +112,7 @@ def to_markdown(snap: rules.Snapshot, names: Names) -> str:
             if step["voting"] == "closed":
                 members = sorted(members, key=lambda r: -int(r["votes"] or 0))
             for row in members:
-                votes = rules.counted(row["votes"], "dot") if row["votes"] != "" else ""
+                votes = counted(row["votes"], "dot") if row["votes"] != "" else ""
                 extras = [votes, row["author"], row["became"] and "became " + row["became"]]
                 if row["status"] != "shown":
                     extras.append(row["status"])

@@ -136,7 +136,6 @@ def _sessions_page(plan: Any, form: StartForm, status: int = 200) -> Any:
         plan=plan,
         sessions=found,
         counts=counts,
-        counted=rules.counted,
         form=form,
         can_run=access.allowed(plan.id, "manage"),
     ), status
@@ -211,7 +210,6 @@ def _page(ws: WorkshopSession, template: str, view: str, **extra: Any) -> str:
     return render_template(
         template,
         summary=state.summary(ws) if ws.ended_at is not None else None,
-        counted=rules.counted,
         live_args=live_args,
         ws=ws,
         view=view,
@@ -239,9 +237,7 @@ def console(code: str):
     ws = access.session_or_404(code)
     plan = plan_or_404(ws.plan_id, need="manage")
     if ws.ended_at is not None:
-        return render_template(
-            "workshop/summary.html", ws=ws, plan=plan, summary=state.summary(ws), counted=rules.counted
-        )
+        return render_template("workshop/summary.html", ws=ws, plan=plan, summary=state.summary(ws))
     return _page(
         ws,
         "workshop/console.html",

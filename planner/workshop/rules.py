@@ -86,11 +86,6 @@ def check_label_free(label: str, taken: Iterable[str]) -> None:
             raise WorkshopError(f"This step already has a group called “{other}”.")
 
 
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """A number with its noun as people write it: "1 dot", "2 dots", "1 person", "3 people"."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def step_or_error(slug: str | None) -> str:
     if slug not in STEP_BY_SLUG:
         raise WorkshopError("There is no such step.")
