@@ -105,6 +105,15 @@ _PRINTED = Field("printed", Kind.DATE, "Printed")
 # ---------------------------------------------------------------- answers, tables and sections
 
 
+# How print.css fits table cells (`Answer.fit`, `Table.row_classes`): a cell of at most
+# SHORT_CELL_CHARS keeps to one line; a word longer than LONG_WORD_CHARS may break anywhere;
+# a cell line holds about CELL_LINE_CHARS characters, and a page about PAGE_OF_ROW_LINES lines.
+SHORT_CELL_CHARS = 16
+LONG_WORD_CHARS = 18
+CELL_LINE_CHARS = 20
+PAGE_OF_ROW_LINES = 40
+
+
 @dataclass(frozen=True)
 class Answer:
     """One field's answer as a reader sees it."""
@@ -130,6 +139,31 @@ class Answer:
         return self.field.kind is Kind.LONGTEXT
 
     @property
+    def text(self) -> str:
+        """The answer as one line of text (a list's items joined by spaces)."""
+        return " ".join(self.value) if isinstance(self.value, list) else self.value or ""
+
+    @property
+    def lines(self) -> int:
+        """About how many lines the answer takes in a table cell: one per `CELL_LINE_CHARS`
+        characters, and one per list item."""
+        if isinstance(self.value, list):
+            return len("".join(self.value)) // CELL_LINE_CHARS + len(self.value)
+        return len(self.value or "") // CELL_LINE_CHARS + 1
+
+    def fit(self, first: bool) -> str:
+        """How print.css fits the answer in its cell: "short" keeps a name (the row's own, in
+        the `first` column, or an item it names) to one line; "long" lets a cell that holds a
+        word too long for any column (a URL) break it anywhere.  Only such cells: were every
+        word allowed to break, the table layout would squeeze them apart letter by letter."""
+        text = self.text
+        if len(text) <= SHORT_CELL_CHARS and not self.is_list and (first or self.field.kind is Kind.REF):
+            return "short"
+        if len(text) > LONG_WORD_CHARS and max(map(len, text.split()), default=0) > LONG_WORD_CHARS:
+            return "long"
+        return ""
+
+    @property
     def paragraphs(self) -> list[list[str]]:
         """Long text as paragraphs (split at blank lines), each a list of its lines."""
         if not isinstance(self.value, str):
@@ -152,6 +186,23 @@ class Table:
     rows: list[list[Answer]]
     totals: list[str] | None = None  # a footer row summing the number columns
     marks: list[str] | None = None  # for each row, a word the page styles it by ("over"), or ""
+
+    @property
+    def row_classes(self) -> list[str]:
+        """Each row's classes: its mark, and whether print.css keeps it with its neighbour.
+        The first row keeps with the second and the last with the one before, only where the
+        two fit on a page together: asked of rows that cannot, WeasyPrint leaves pages nearly
+        blank and drops the repeated header."""
+        lines = [max([1, *(cell.lines for cell in row)]) for row in self.rows]
+        classes = []
+        for i in range(len(self.rows)):
+            words = [self.marks[i] if self.marks else ""]
+            if i == 0 and len(lines) > 1 and lines[0] + lines[1] <= PAGE_OF_ROW_LINES:
+                words.append("keep-next")
+            if i == len(lines) - 1 and i > 0 and lines[-2] + lines[-1] <= PAGE_OF_ROW_LINES:
+                words.append("keep-prev")
+            classes.append(" ".join(w for w in words if w))
+        return classes
 
 
 @dataclass(frozen=True)
