@@ -530,6 +530,7 @@
   var drawnRoomStep = null; // the room's step as last put in the "Move the room" picker
   var drawnSettings = null; // the focused step's saved idea settings as last put in their boxes
   var followRoom = true; // until the facilitator picks another step to look at
+  var savingSettings = 0; // ticks sent but not answered yet: updates until then are older than the boxes
 
   function stepUrl(kind) {
     return BASE + "/steps/" + encodeURIComponent(focusStep) + "/" + kind;
@@ -544,8 +545,13 @@
     form.addEventListener("change", function (event) {
       if (event.target.type !== "checkbox") return;
       saved.textContent = "Saving…";
+      savingSettings += 1;
       queue = queue.then(function () {
-        return send(form).then(function () { saved.textContent = "Saved"; }, function () {
+        return send(form).then(function () {
+          savingSettings -= 1;
+          saved.textContent = "Saved";
+        }, function () {
+          savingSettings -= 1;
           saved.textContent = "Not saved";
           drawnSettings = null; // put the boxes back as saved
           render();
@@ -630,9 +636,10 @@
     for (var i = 0; i < forms.length; i++) forms[i].setAttribute("action", stepUrl(forms[i].getAttribute("data-step-url")));
     var fields = document.querySelectorAll("[data-step-field] input[name=step]");
     for (var j = 0; j < fields.length; j++) fields[j].value = focusStep;
-    // Likewise a box ticked but not saved yet stays ticked until the saved settings change.
+    // Likewise a box ticked but not saved yet stays ticked until the saved settings change,
+    // and while a tick is being saved no update (made before it) puts the boxes back.
     var settings = focusStep + ":" + step.anonymous + ":" + step.private;
-    if (settings !== drawnSettings) {
+    if (settings !== drawnSettings && !savingSettings) {
       $("set-anonymous").checked = step.anonymous;
       $("set-private").checked = step.private;
       drawnSettings = settings;
