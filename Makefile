@@ -9,14 +9,21 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
-# The Python packages are reinstalled only when the requirement files change: the stamp's
+# The Python packages come from the lock files, requirements.txt and requirements-dev.txt, which
+# `make lock` makes from requirements*.in: every package, transitive ones included, pinned with
+# the hash of each of its files. They are reinstalled only when a lock file changes: the stamp's
 # name carries a hash of their content.
 REQUIREMENTS := requirements.txt requirements-dev.txt
 REQ_HASH := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 PYTEST_ARGS ?=
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release the .in files allow
+# (`--upgrade-package NAME` for one); without it, pins the .in files still allow are kept.
+LOCK_ARGS ?=
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: help install system-packages run test lint format clean
+.PHONY: help install system-packages lock run test lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,10 +42,21 @@ $(STAMP): | system-packages
 	  echo "$(VENV) has no working Python 3.11+; rebuilding it"; rm -rf $(VENV); \
 	fi; \
 	if [[ ! -x $(BIN)/python ]]; then echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  --only-binary :all: -r requirements-dev.txt
+	@unlocked=$$($(BIN)/python scripts/audit.py --unlocked); \
+	if [[ -n "$$unlocked" ]]; then \
+	  echo "removing what the lock does not name: $$unlocked"; \
+	  $(BIN)/python -m pip uninstall --quiet --disable-pip-version-check --yes $$unlocked; \
+	fi
+	$(BIN)/python -m pip check --disable-pip-version-check
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+lock: install ## Re-make the lock files from requirements*.in, then install them
+	$(UV_COMPILE) --output-file requirements.txt requirements.in
+	$(UV_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	@$(MAKE) --no-print-directory install
 
 run: install ## Migrate, load the example plan, and serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade

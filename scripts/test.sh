@@ -51,7 +51,7 @@ format_rc=$?
 lint_rc=$((check_rc || format_rc))
 record "lint (ruff)" "$( ((lint_rc)) && echo FAILED || echo passed)" $((SECONDS - t))
 
-banner "dependency audit (pip-audit, see scripts/audit.py)"
+banner "dependency audit: every locked package against PyPI's advisories (scripts/audit.py)"
 t=$SECONDS
 "$BIN/python" scripts/audit.py
 audit_rc=$?
