@@ -55,28 +55,44 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    # The largest request the app reads: a JSON import or a long form.
-    # Room for a full-size import plus the multipart envelope around it.
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024 + 64 * 1024
-    # The largest plan document an import accepts, in bytes.
-    MAX_IMPORT_BYTES = 2 * 1024 * 1024
+    # The largest plan document an import accepts, and the largest request the app reads (that
+    # document uploaded, with the form around it), in bytes. Both follow from the plan's limits
+    # (planner/domain/limits.py) and are set below, so that every plan the wizard lets a team
+    # build can be imported again. Not read from the environment: a smaller cap would refuse
+    # backups, and a larger one serves nothing. deploy/nginx.conf allows the same.
+    MAX_IMPORT_BYTES: int
+    MAX_CONTENT_LENGTH: int
     WTF_CSRF_TIME_LIMIT = None  # a workshop day is longer than an hour
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
     # Flask-Login's remember-me cookie is not used ("keep me signed in" makes the session
-    # permanent instead), but should it ever be, it gets the same protection.
+    # permanent instead), but should it ever be, it gets the same protection, and it names the
+    # same server-side session, so it ends with it.
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    # How long "keep me signed in" lasts; without it, the session ends with the browser.
+    # Every log-in is a record on the server too (planner/accounts/sessions.py), which ends at
+    # log-out, at a new password, or here. Without "keep me signed in" the cookie ends with the
+    # browser, and the record after 8 hours unused or 24 hours after logging in.
+    SESSION_IDLE_LIFETIME = timedelta(hours=8)
+    SESSION_MAX_LIFETIME = timedelta(hours=24)
+    # With it: 30 days unused (the cookie's lifetime too), and 90 days after logging in at most.
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    KEPT_SESSION_MAX_LIFETIME = timedelta(days=90)
+    # A session's expiry moves on when it is used, but at most this often: pages do not write.
+    SESSION_TOUCH_SECONDS = 300
     # Behind a reverse proxy, trust its X-Forwarded-For/-Proto/-Host (one hop), so that
     # rate limits see the visitor's address and links use the public scheme and host.
     BEHIND_PROXY = _flag("BEHIND_PROXY")
-    # The public address of the app, for links in e-mails and from the command line
-    # ("https://planner.example.org"). Empty: links use the address of the request.
+    # The public address of the app, for links in e-mails, the log and the command line
+    # ("https://planner.example.org"). Required with MAIL_SERVER: the app refuses to start
+    # without it. A link never takes its host from the request's Host header unless that
+    # header was checked against TRUSTED_HOSTS.
     BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/")
+    # The host names this app answers to ("planner.example.org,.example.net"; a leading dot
+    # allows subdomains). Flask answers 400 to a request for any other. Empty: not checked.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     # Accounts (planner/accounts). A reset link works once, for this many seconds.
     PASSWORD_RESET_MAX_AGE = 3600
@@ -87,6 +103,8 @@ class Config:
     RATELIMIT_STRATEGY = "fixed-window"
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes")
+    # Invitations sent to an address, per facilitator and plan: nobody can mail-bomb through Planner.
+    INVITE_LIMIT = os.environ.get("INVITE_LIMIT", "20 per hour")
     # Outgoing mail (password resets). Without MAIL_SERVER the link goes to the log instead,
     # and `flask --app app user reset-link EMAIL` prints one. See docs/accounts.md.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
@@ -108,9 +126,35 @@ class Config:
     PDF_PRERENDER_POLL_SECONDS = 2.0
     # Plans edited within this many days are kept drawn, each new day (the cover's date) too.
     PDF_PRERENDER_DAYS = 7
+    # Limits of each app process's render process (planner/documents/render.py), so that one
+    # very long plan cannot take the server: CPU seconds one PDF may take (the large plan of
+    # docs/performance.md takes about 30), and the process's memory ceiling (address space; it
+    # starts at about 350 MB). A PDF past either is "too long to print" until its plan changes.
+    PDF_RENDER_TIMEOUT_SECONDS = float(os.environ.get("PDF_RENDER_TIMEOUT_SECONDS", "120"))
+    PDF_RENDER_MEMORY_MB = int(os.environ.get("PDF_RENDER_MEMORY_MB", "1536"))
+    # A render process whose peak memory passed this after a PDF is replaced, to give it back
+    # (the large plan peaks at about 490 MB and is kept; the example plan at about 150 MB).
+    PDF_RENDER_KEEP_MB = int(os.environ.get("PDF_RENDER_KEEP_MB", "512"))
+    # How long a PDF download waits for the background worker before it answers "being drawn"
+    # (202) instead: well under a proxy's 60 s. (The worker runs with PDF_PRERENDER off too; only
+    # without a cache directory does a download draw the PDF itself.)
+    PDF_WAIT_SECONDS = float(os.environ.get("PDF_WAIT_SECONDS", "15"))
     # Each app process keeps what step pages draw the same for everyone, per plan revision
     # (planner/pagecache.py). PAGE_CACHE=0 draws every page anew, to compare.
     PAGE_CACHE = _flag("PAGE_CACHE", default=True)
+    # The workshop's live streams (planner/workshop/live.py, docs/workshop.md), counted in each
+    # app process. Past a cap the oldest stream ends, and its page polls, then streams again.
+    # Per participant (and per facilitator account, per projector link): a phone, a laptop and
+    # a reloaded tab whose old stream the server has not yet seen close, and one spare.
+    WORKSHOP_STREAMS_PER_PARTICIPANT = int(os.environ.get("WORKSHOP_STREAMS_PER_PARTICIPANT", "4"))
+    # Per session: a room of 1,000, a second device for some, projectors and the console.
+    WORKSHOP_STREAMS_PER_SESSION = int(os.environ.get("WORKSHOP_STREAMS_PER_SESSION", "1200"))
+    # Per process, all sessions together; 0 is no ceiling. gunicorn.conf.py sets it for each
+    # gthread worker to its threads less a reserve, so that streams never take every thread.
+    WORKSHOP_STREAMS_PER_PROCESS = int(os.environ.get("WORKSHOP_STREAMS_PER_PROCESS", "0"))
+    # How many states a second each process sends, in all, to the phones of one session: in a
+    # big room each phone's gap between states grows to keep to it (planner/workshop/live.py).
+    WORKSHOP_PHONE_STATES_PER_SECOND = float(os.environ.get("WORKSHOP_PHONE_STATES_PER_SECOND", "200"))
 
 
 class TestConfig(Config):
@@ -123,3 +167,11 @@ class TestConfig(Config):
     PDF_PRERENDER = False
     PDF_SETTLE_SECONDS = 0.2
     PDF_PRERENDER_POLL_SECONDS = 0.0
+    PDF_WAIT_SECONDS = 0.5
+
+
+# Set here, after the classes: importing planner (for its limits) imports this module too.
+from planner.domain import limits  # noqa: E402
+
+Config.MAX_IMPORT_BYTES = limits.import_bytes()
+Config.MAX_CONTENT_LENGTH = limits.request_bytes()

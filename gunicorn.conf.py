@@ -6,8 +6,13 @@ of a large plan takes WeasyPrint tens of seconds of CPU; the app draws it in a s
 process per worker (planner/documents/render.py), so the worker's threads keep answering
 meanwhile.  docs/performance.md has the measurements behind these numbers.
 
+Streams never take every thread: `post_worker_init` below caps each worker's open streams at
+its threads less a reserve, and past that the oldest stream ends and its page polls instead
+(planner/workshop/live.py, docs/workshop.md "Caps on open streams").
+
 Every setting can be overridden on the command line or with GUNICORN_CMD_ARGS; the number of
-workers and threads also with WEB_CONCURRENCY and PLANNER_THREADS.
+workers, threads and connections also with WEB_CONCURRENCY, PLANNER_THREADS and
+PLANNER_CONNECTIONS.
 """
 
 import multiprocessing
@@ -20,8 +25,13 @@ worker_class = "gthread"
 # Enough for a workshop room's open streams plus the requests that come with them: each screen
 # in the room (phone, laptop, projector) holds one thread while its stream is open, so allow
 # (people + screens) / workers + 10. 32 suits a room of 40 on two workers; the 150-person load
-# test (bench/workshop_load.py, docs/workshop.md) runs 100.
+# test (bench/workshop_load.py, docs/workshop.md) runs 100. With fewer, the room still works:
+# past threads less a reserve (`stream_ceiling`), the oldest streams end and their pages poll.
 threads = int(os.environ.get("PLANNER_THREADS", "32"))
+# Open connections per worker, streams and idle keep-alive ones together; at this many the worker
+# stops accepting until one closes. Each phone in a room may hold two (its stream, and the
+# connection its last request left open for `keepalive` seconds).
+worker_connections = int(os.environ.get("PLANNER_CONNECTIONS", "2000"))
 # A worker whose main loop is silent this long is restarted. Threads and the render process keep
 # the loop running through a long PDF; the margin is for a sync worker (--worker-class sync),
 # which a cold PDF of a large plan on a busy machine would otherwise outlast.
@@ -41,3 +51,20 @@ keepalive = 5
 # per request from `--access-logfile` would only repeat it.
 accesslog = None
 errorlog = "-"
+
+
+def stream_ceiling(threads: int) -> int:
+    """How many workshop streams a gthread worker may hold open: all its threads but a reserve
+    (a quarter, at most 10), so that streams, however many are opened, never take the threads
+    that pages and actions need. Past it the oldest stream ends and its page polls instead."""
+    return threads - max(1, min(10, threads // 4))
+
+
+def post_worker_init(worker):
+    """Tell the app, once loaded in a gthread worker, how many streams it may hold open
+    (WORKSHOP_STREAMS_PER_PROCESS, unless the environment set it)."""
+    from gunicorn.workers.gthread import ThreadWorker
+
+    config = getattr(worker.wsgi, "config", None)  # the Flask app's, as loaded in this worker
+    if isinstance(worker, ThreadWorker) and config is not None and not config.get("WORKSHOP_STREAMS_PER_PROCESS"):
+        config["WORKSHOP_STREAMS_PER_PROCESS"] = stream_ceiling(worker.cfg.threads)

@@ -1,8 +1,9 @@
-"""Load on a live workshop: 150 participants join one session, add ideas and vote, while a
-projector follows the room.
+"""Load on a live workshop: 150 participants (up to 1,000) join one session, add ideas and
+vote, while a projector follows the room.
 
     .venv/bin/python bench/workshop_load.py                 # PostgreSQL + 2 gunicorn workers, ~2 minutes
     .venv/bin/python bench/workshop_load.py --people 30     # a smaller room
+    .venv/bin/python bench/workshop_load.py --people 1000 --threads 700   # the room of 1,000
     .venv/bin/python bench/workshop_load.py --sqlite        # the embedded default: one process, SQLite
 
 What it does, all on 127.0.0.1, bounded in count and time, and stopping by itself:
@@ -21,11 +22,15 @@ What it does, all on 127.0.0.1, bounded in count and time, and stopping by itsel
    the projector must see the results.
 6. Prints p50/p95/max of idea-to-projector, errors, requests, and the server's CPU and memory
    (gunicorn master and workers, and PostgreSQL, read from /proc), as Markdown.
+
+The clients all run in one thread on asyncio (two sockets per person, no thread each), so that
+1,000 of them cost the shared cores little beside the server they measure.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import json
@@ -49,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECRET = "workshop-bench-secret"
+FACILITATOR_PASSWORD = "workshop bench password"
 HOST = "127.0.0.1"
 DEADLINE_SECONDS = 600  # the whole run stops by then, whatever happens
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -132,7 +138,11 @@ def prepare(database_url: str, people: int) -> dict[str, Any]:
     app = create_app(Config, SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY=SECRET, SERVER_NAME=None)
     with app.app_context():
         upgrade()
-        user = User(email="bench@example.org", name="Bench Facilitator", password_hash=generate_password_hash("x" * 12))
+        user = User(
+            email="bench@example.org",
+            name="Bench Facilitator",
+            password_hash=generate_password_hash(FACILITATOR_PASSWORD),
+        )
         db.session.add(user)
         plan = store.create_from_doc(example_document()["plan"])
         db.session.add(Membership(plan_id=plan.id, user_id=user.id, role="facilitator"))
@@ -140,12 +150,7 @@ def prepare(database_url: str, people: int) -> dict[str, Any]:
         ws = ops.start_session(plan, user, "audiences")
         with app.test_request_context():
             key = access.projector_key(ws)
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        facilitator_cookie = client.get_cookie("session").value
-        info = {"code": ws.code, "key": key, "cookie": facilitator_cookie}
+        info = {"code": ws.code, "key": key, "email": user.email, "password": FACILITATOR_PASSWORD}
         db.session.remove()
         db.engine.dispose()
     return info
@@ -173,11 +178,15 @@ def serve(command: list[str], port: int, database_url: str, log_name: str) -> It
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, workers: int, threads: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The repository's gunicorn.conf.py, with `workers` gthread workers of `threads` threads."""
+def gunicorn(
+    database_url: str, workers: int, threads: int, worker_class: str = "gthread"
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The repository's gunicorn.conf.py, with `workers` gthread workers of `threads` threads
+    (or another `worker_class`, such as gevent)."""
     port = free_port()
     command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
-    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads), "app:app"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads)]
+    command += ["--worker-class", worker_class, "app:app"]
     with serve(command, port, database_url, "planner-workshop-bench-gunicorn.log") as server:
         yield port, server
 
@@ -222,6 +231,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def rss_mb(pids: list[int]) -> float:
+    """Resident set size summed over the processes: shared pages counted in each."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
 def memory_mb(pids: list[int]) -> float:
     """Proportional set size (PSS) summed over the processes: shared pages (PostgreSQL's shared
     buffers, the code gunicorn's workers share with their master) are counted once, not per process."""
@@ -241,12 +261,15 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.roots = roots
         self.peak = dict.fromkeys(roots, 0.0)
+        self.peak_rss = dict.fromkeys(roots, 0.0)
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(0.5):
             for name, pid in self.roots.items():
-                self.peak[name] = max(self.peak[name], memory_mb(process_tree(pid)))
+                tree = process_tree(pid)
+                self.peak[name] = max(self.peak[name], memory_mb(tree))
+                self.peak_rss[name] = max(self.peak_rss[name], rss_mb(tree))
 
 
 def postmaster_pid(database_url: str) -> int | None:
@@ -332,185 +355,305 @@ class Browser:
             self.conn.close()
 
 
-class Stream(threading.Thread):
-    """An EventSource: reads a workshop's event stream and reconnects with Last-Event-ID."""
+# The room's clients run in one thread, on asyncio: 1,000 phones, each with a connection for its
+# requests and one for its event stream, are 2,000 sockets and 1,000 coroutines, not 2,000
+# threads, so that the client's own CPU stays small beside the server's on the same cores.
 
-    def __init__(self, port: int, path: str, browser: Browser, stop: threading.Event, on_state: Any = None) -> None:
-        super().__init__(daemon=True)
-        self.port, self.path, self.browser, self.stop, self.on_state = port, path, browser, stop, on_state
+
+class Person:
+    """One phone's browser, in asyncio: its cookies, its CSRF token and one keep-alive
+    HTTP/1.1 connection for its requests, from its own loopback address."""
+
+    def __init__(self, port: int, stats: Stats, source: str = HOST) -> None:
+        self.port, self.stats, self.source = port, stats, source
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(HOST, self.port, local_addr=(self.source, 0), limit=1 << 20)
+
+    def head(self, method: str, path: str, extra: dict[str, str]) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        lines += [f"{k}: {v}" for k, v in extra.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def remember(self, headers: list[tuple[str, str]]) -> None:
+        for header, value in headers:
+            if header == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+
+    async def request(self, method: str, path: str, form: dict[str, str] | None = None, json_reply: bool = False):
+        body = urllib.parse.urlencode(form).encode() if form is not None else b""
+        extra = {"Content-Length": str(len(body))} if form is not None else {}
+        if form:
+            extra.update({"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": self.csrf})
+        if json_reply:
+            extra["Accept"] = "application/json"
+        for attempt in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = await self.connect()
+                reader, writer = self.conn
+                writer.write(self.head(method, path, extra) + body)
+                async with asyncio.timeout(30):
+                    status, headers = await read_head(reader)
+                    data = await read_body(reader, headers)
+                if dict(headers).get("connection") == "close":
+                    await self.close()
+                break
+            except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
+                await self.close()
+                if attempt:
+                    raise
+        self.stats.requests += 1
+        self.remember(headers)
+        text = data.decode("utf-8", "replace")
+        if match := CSRF_META.search(text):
+            self.csrf = match.group(1)
+        return status, text
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            self.conn[1].close()
+            with contextlib.suppress(Exception):
+                await self.conn[1].wait_closed()
+            self.conn = None
+
+
+async def read_head(reader: asyncio.StreamReader) -> tuple[int, list[tuple[str, str]]]:
+    line = await reader.readline()
+    if not line:
+        raise asyncio.IncompleteReadError(b"", None)
+    status = int(line.split()[1])
+    headers = []
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers.append((name.strip().lower(), value.strip()))
+    return status, headers
+
+
+async def read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]]) -> bytes:
+    found = dict(headers)
+    if "content-length" in found:
+        return await reader.readexactly(int(found["content-length"]))
+    if found.get("transfer-encoding") == "chunked":
+        parts = []
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            parts.append(await reader.readexactly(size + 2))
+        await reader.readline()
+        return b"".join(p[:-2] for p in parts)
+    return await reader.read()
+
+
+class Stream:
+    """An EventSource: reads a workshop's event stream and reconnects with Last-Event-ID, as a
+    browser does (after the `retry` the server asks for: 1 s)."""
+
+    def __init__(self, person: Person, path: str, on_state: Any = None) -> None:
+        self.person, self.path, self.on_state = person, path, on_state
         self.last_id = "0"
         self.states = 0
+        self.ended_by_server = 0
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=20, source_address=(self.browser.source, 0))
+    async def run(self) -> None:
+        stats = self.person.stats
+        while True:
+            writer = None
             try:
-                conn.request("GET", self.path, headers=self.browser.headers({"Last-Event-ID": self.last_id}))
-                response = conn.getresponse()
-                if response.status != 200:
-                    self.browser.stats.error(f"stream {response.status}")
-                    time.sleep(1)
-                    continue
-                if self.on_state is None:
-                    # A participant's phone: read and drop, as cheaply as a client can.
-                    while not self.stop.is_set() and response.read1(65536):
-                        pass
-                    continue
-                event: dict[str, str] = {}
-                while not self.stop.is_set():
-                    line = response.readline()
-                    if not line:
-                        break  # the server ended the stream: reconnect, as a browser does
-                    line = line.decode().rstrip("\n")
-                    if line:
-                        name, _, value = line.partition(": ")
-                        event[name] = value
+                reader, writer = await self.person.connect()
+                extra = {"Last-Event-ID": self.last_id, "Accept": "text/event-stream", "Connection": "close"}
+                writer.write(self.person.head("GET", self.path, extra))
+                async with asyncio.timeout(20) as deadline:
+                    status, _ = await read_head(reader)
+                    if status != 200:
+                        stats.error(f"stream {status}")
+                        await asyncio.sleep(1)
                         continue
-                    if event.get("event") == "state":
-                        self.last_id = event.get("id", self.last_id)
-                        self.states += 1
-                        if self.on_state:
-                            self.on_state(event["data"])
-                    event = {}
-            except (http.client.HTTPException, OSError) as error:
-                if not self.stop.is_set():
-                    self.browser.stats.error(f"stream: {error!r}")
-                    time.sleep(0.5)
+                    loop = asyncio.get_running_loop()
+                    if self.on_state is None:
+                        await self.drop(reader, deadline, loop)
+                    else:
+                        await self.follow(reader, deadline, loop)
+                self.ended_by_server += 1
+                await asyncio.sleep(1)  # the `retry: 1000` the stream asks for
+            except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as error:
+                stats.error(f"stream: {error!r}")
+                await asyncio.sleep(0.5)
             finally:
-                conn.close()
+                if writer is not None:
+                    writer.close()
+
+    async def drop(self, reader: asyncio.StreamReader, deadline: Any, loop: Any) -> None:
+        """A participant's phone: read and drop, as cheaply as a client can, keeping only the
+        last event's id for the reconnection (each event is a chunk of its own: `\\r\\nid: N`)."""
+        tail = b""
+        while chunk := await reader.read(1 << 18):
+            deadline.reschedule(loop.time() + 20)
+            self.states += chunk.count(b"\nevent: state\n")
+            block = tail + chunk
+            where = block.rfind(b"\nid: ")
+            end = block.find(b"\n", where + 5) if where >= 0 else -1
+            if end >= 0:
+                self.last_id = block[where + 5 : end].decode()
+            tail = block[-40:]
+
+    async def follow(self, reader: asyncio.StreamReader, deadline: Any, loop: Any) -> None:
+        """The projector: every event parsed, every state handed on."""
+        event: dict[str, str] = {}
+        pending = b""
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            deadline.reschedule(loop.time() + 20)
+            pending += (await reader.readexactly(size + 2))[:-2]
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.decode()
+                if line:
+                    name, _, value = line.partition(": ")
+                    event[name] = value
+                    continue
+                if event.get("event") == "state":
+                    self.last_id = event.get("id", self.last_id)
+                    self.states += 1
+                    self.on_state(event["data"])
+                event = {}
 
 
 class Projector:
     """Records when each idea's text first appears in a state the projector receives."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.sent: dict[str, float] = {}
         self.seen: dict[str, float] = {}
-        self.results_seen = threading.Event()
+        self.results_seen = asyncio.Event()
 
     def sending(self, text: str) -> None:
-        with self.lock:
-            self.sent[text] = time.monotonic()
+        self.sent[text] = time.monotonic()
 
     def on_state(self, data: str) -> None:
         now = time.monotonic()
         view = json.loads(data)["view"]
-        with self.lock:
-            for idea in view["ideas"]:
-                if idea["text"] not in self.seen:
-                    self.seen[idea["text"]] = now
+        for idea in view["ideas"]:
+            if idea["text"] not in self.seen:
+                self.seen[idea["text"]] = now
         if any(s["voting"] == "closed" for s in view["steps"]):
             self.results_seen.set()
 
     def latencies(self, after: float = 0.0) -> list[float]:
         """Idea-to-projector times, for ideas sent at `after` (time.monotonic) or later."""
-        with self.lock:
-            return [self.seen[t] - s for t, s in self.sent.items() if t in self.seen and s >= after]
+        return [self.seen[t] - s for t, s in self.sent.items() if t in self.seen and s >= after]
 
 
-def participant(
+async def participant(
     index: int,
     port: int,
     code: str,
     stats: Stats,
     projector: Projector,
     ideas: int,
-    voting_open: threading.Event,
-    stop: threading.Event,
-    streams: list[Stream],
+    voting_open: asyncio.Event,
+    streams: list[asyncio.Task[None]],
+    stream_objects: list[Stream],
 ) -> None:
     # Each phone from its own loopback address (127.0.1.x): the whole 127/8 is this machine.
-    browser = Browser(port, stats, source=f"127.0.{1 + index // 250}.{1 + index % 250}")
+    person = Person(port, stats, source=f"127.0.{1 + index // 250}.{1 + index % 250}")
     rng = random.Random(index)
     try:
-        status, _ = browser.request("GET", f"/join/{code}")
-        status, _ = browser.request("POST", f"/join/{code}", {"name": f"Person {index}", "csrf_token": browser.csrf})
+        status, _ = await person.request("GET", f"/join/{code}")
+        form = {"name": f"Person {index}", "csrf_token": person.csrf}
+        status, _ = await person.request("POST", f"/join/{code}", form)
         if status != 303:
             stats.error(f"join {status}")
             return
-        status, _ = browser.request("GET", f"/workshop/{code}")  # the page, and its CSRF token
-        stream = Stream(port, f"/workshop/{code}/events", browser, stop)
-        stream.start()
-        streams.append(stream)
-        time.sleep(rng.uniform(3, 10))  # reading the prompt and typing the first card
+        status, _ = await person.request("GET", f"/workshop/{code}")  # the page, and its CSRF token
+        stream = Stream(person, f"/workshop/{code}/events")
+        stream_objects.append(stream)
+        streams.append(asyncio.create_task(stream.run()))
+        await asyncio.sleep(rng.uniform(3, 10))  # reading the prompt and typing the first card
         for n in range(ideas):
             text = f"Idea {n + 1} from person {index}: {rng.choice(['parents', 'renters', 'nurses', 'students'])}"
             projector.sending(text)
             began = time.monotonic()
-            status, body = browser.request("POST", f"/workshop/{code}/ideas", {"text": text}, json_reply=True)
-            with stats.lock:
-                stats.posts.append(time.monotonic() - began)
+            status, body = await person.request("POST", f"/workshop/{code}/ideas", {"text": text}, json_reply=True)
+            stats.posts.append(time.monotonic() - began)
             if status != 200:
                 stats.error(f"idea {status} {body[:80]}")
-            time.sleep(rng.uniform(2, 6))
-        if not voting_open.wait(120):
+            await asyncio.sleep(rng.uniform(2, 6))
+        try:
+            async with asyncio.timeout(120):
+                await voting_open.wait()
+        except TimeoutError:
             return
-        time.sleep(rng.uniform(0, 3))
-        status, body = browser.request("GET", f"/workshop/{code}/state")
+        await asyncio.sleep(rng.uniform(0, 3))
+        status, body = await person.request("GET", f"/workshop/{code}/state")
         numbers = [i["n"] for i in json.loads(body)["view"]["ideas"]]
         for n in rng.sample(numbers, min(3, len(numbers))):
-            status, body = browser.request("POST", f"/workshop/{code}/dots", {"idea": str(n), "change": "add"}, True)
+            form = {"idea": str(n), "change": "add"}
+            status, body = await person.request("POST", f"/workshop/{code}/dots", form, True)
             if status != 200:
                 stats.error(f"dot {status} {body[:80]}")
-            time.sleep(rng.uniform(0.3, 1.5))
+            await asyncio.sleep(rng.uniform(0.3, 1.5))
     except Exception as error:  # report, don't hide: a failure here is a finding
         stats.error(f"participant {index}: {error!r}")
     finally:
-        browser.close()
+        await person.close()
 
 
-def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arrival: float) -> dict[str, Any]:
+async def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arrival: float) -> dict[str, Any]:
     code = info["code"]
     stats = Stats()
-    stop = threading.Event()
     projector = Projector()
-    screen = Browser(port, stats)
-    projector_stream = Stream(
-        port, f"/workshop/{code}/events?as=projector&key={info['key']}", screen, stop, projector.on_state
-    )
-    projector_stream.start()
-    facilitator = Browser(port, stats)
-    facilitator.cookies["session"] = info["cookie"]
-    status, _ = facilitator.request("GET", f"/workshop/{code}/console")
+    screen = Person(port, stats)
+    projector_stream = Stream(screen, f"/workshop/{code}/events?as=projector&key={info['key']}", projector.on_state)
+    streams = [asyncio.create_task(projector_stream.run())]
+    facilitator = Person(port, stats)
+    await facilitator.request("GET", "/login")  # the log-in form, as the facilitator would
+    form = {"email": info["email"], "password": info["password"], "csrf_token": facilitator.csrf}
+    status, _ = await facilitator.request("POST", "/login", form)
+    assert status in (302, 303), f"log-in answered {status}"
+    status, _ = await facilitator.request("GET", f"/workshop/{code}/console")
     assert status == 200, f"console answered {status}"
 
-    voting_open = threading.Event()
-    streams: list[Stream] = []
-    threads = [
-        threading.Thread(
-            target=participant,
-            args=(i, port, code, stats, projector, ideas, voting_open, stop, streams),
-            daemon=True,
-        )
-        for i in range(people)
-    ]
+    voting_open = asyncio.Event()
+    phones: list[Stream] = []
+    tasks = []
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-        time.sleep(arrival)  # people scan the QR code over a quarter of a minute, not in one instant
+    for i in range(people):
+        args = (i, port, code, stats, projector, ideas, voting_open, streams, phones)
+        tasks.append(asyncio.create_task(participant(*args)))
+        await asyncio.sleep(arrival)  # people scan the QR code over a while, not in one instant
     # Voting opens once the ideas are in (or after a generous wait).
     wait_until = time.monotonic() + 90 + ideas * 8
     while time.monotonic() < wait_until and len(projector.seen) < people * ideas:
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
     ideas_phase = time.monotonic() - started
-    time.sleep(1)
-    status, body = facilitator.request(
-        "POST", f"/workshop/{code}/steps/audiences/voting", {"action": "open", "dots": "3", "per_idea": "2"}, True
-    )
+    await asyncio.sleep(1)
+    form = {"action": "open", "dots": "3", "per_idea": "2"}
+    status, body = await facilitator.request("POST", f"/workshop/{code}/steps/audiences/voting", form, True)
     if status != 200:
         stats.error(f"open voting {status} {body[:80]}")
     voting_open.set()
-    for thread in threads:
-        thread.join(timeout=max(1, started + DEADLINE_SECONDS - 60 - time.monotonic()))
-    status, body = facilitator.request("POST", f"/workshop/{code}/steps/audiences/voting", {"action": "close"}, True)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(1, started + DEADLINE_SECONDS - 60 - time.monotonic())):
+            await asyncio.gather(*tasks)
+    form = {"action": "close"}
+    status, body = await facilitator.request("POST", f"/workshop/{code}/steps/audiences/voting", form, True)
     if status != 200:
         stats.error(f"close voting {status} {body[:80]}")
-    if not projector.results_seen.wait(10):
+    try:
+        async with asyncio.timeout(10):
+            await projector.results_seen.wait()
+    except TimeoutError:
         stats.error("the projector never saw the results")
-    status, body = facilitator.request("GET", f"/workshop/{code}/state?as=facilitator")
+    status, body = await facilitator.request("GET", f"/workshop/{code}/state?as=facilitator")
     final = json.loads(body)["view"]
-    stop.set()
+    for task in [*streams, *tasks]:
+        task.cancel()
+    await asyncio.gather(*streams, *tasks, return_exceptions=True)
+    await facilitator.close()
     latencies = projector.latencies()
     # The same, leaving out the first seconds while everyone is still joining.
     settled = projector.latencies(after=started + people * arrival + 5)
@@ -530,6 +673,7 @@ def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arrival: 
         "post_p95": percentile(stats.posts, 95) if stats.posts else float("nan"),
         "requests": stats.requests,
         "projector_states": projector_stream.states,
+        "phone_states": sum(s.states for s in phones),
         "ideas_phase": ideas_phase,
         "seconds": time.monotonic() - started,
     }
@@ -554,10 +698,11 @@ def main() -> None:
     parser.add_argument(
         "--arrival", type=float, default=ARRIVAL_GAP, help="seconds between two people joining (0.02: a stampede)"
     )
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn's worker class (gthread, gevent)")
     parser.add_argument("--sqlite", action="store_true", help="the embedded default: flask run and SQLite")
     args = parser.parse_args()
-    if not 1 <= args.people <= 500 or not 1 <= args.ideas <= 10:
-        parser.error("1-500 people, 1-10 ideas each")
+    if not 1 <= args.people <= 1000 or not 1 <= args.ideas <= 10:
+        parser.error("1-1000 people, 1-10 ideas each")
 
     with contextlib.ExitStack() as stack:
         if args.sqlite:
@@ -569,8 +714,11 @@ def main() -> None:
         else:
             database_url = stack.enter_context(postgres())
             info = prepare(database_url, args.people)
-            port, server = stack.enter_context(gunicorn(database_url, args.workers, args.threads))
-            setup = f"gunicorn, {args.workers} gthread workers x {args.threads} threads, PostgreSQL"
+            port, server = stack.enter_context(gunicorn(database_url, args.workers, args.threads, args.worker_class))
+            if args.worker_class == "gthread":
+                setup = f"gunicorn, {args.workers} gthread workers x {args.threads} threads, PostgreSQL"
+            else:
+                setup = f"gunicorn, {args.workers} {args.worker_class} workers, PostgreSQL"
         warm_up(port)
         pg = None if args.sqlite else postmaster_pid(database_url)
         roots = {"app": server.pid, **({"postgres": pg} if pg else {})}
@@ -578,9 +726,11 @@ def main() -> None:
         sampler = Sampler(roots)
         sampler.start()
         client_before = sum(os.times()[:2])
-        result = run_room(port, info, args.people, args.ideas, args.arrival)
+        load_before = os.getloadavg()[0]
+        result = asyncio.run(run_room(port, info, args.people, args.ideas, args.arrival))
         client_cpu = sum(os.times()[:2]) - client_before
         sampler.stop.set()
+        load_after = os.getloadavg()[0]
         cpu = {name: cpu_seconds(process_tree(pid)) - cpu_before[name] for name, pid in roots.items()}
 
     wall = result["seconds"]
@@ -600,12 +750,15 @@ def main() -> None:
     print(f"| dots placed | {result['dots']} |")
     print(f"| HTTP requests (besides streams) | {result['requests']} in {wall:.0f} s |")
     print(f"| states the projector received | {result['projector_states']} |")
+    print(f"| states the phones received | {result['phone_states']} |")
     print(f"| errors | {len(result['errors'])} |")
     for name in roots:
         print(f"| {name} CPU | {cpu[name]:.1f} s over {wall:.0f} s ({cpu[name] / wall * 100:.0f}% of one core) |")
         print(f"| {name} peak memory (PSS, all processes) | {sampler.peak[name]:.0f} MB |")
+        print(f"| {name} peak memory (RSS, all processes) | {sampler.peak_rss[name]:.0f} MB |")
     share = client_cpu / wall * 100
     print(f"| load client CPU (this script, same machine) | {client_cpu:.1f} s ({share:.0f}% of one core) |")
+    print(f"| machine load average (1 min), before / after | {load_before:.1f} / {load_after:.1f} |")
     if result["errors"]:
         print("\nErrors (first 10):")
         for error in result["errors"][:10]:

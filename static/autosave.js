@@ -14,10 +14,16 @@
 //   redirect after a save; then it is dropped, with any older draft of the same form. A page
 //   that shows the sent form again (errors, a conflict, an item deleted meanwhile:
 //   data-autosave-returned) takes the draft over.
+//
+// Drafts are the person's own: each is stored under their account (the opaque
+// data-account of <body>, never their address), a page of one account removes what another
+// account left in this browser, and logging out removes them all (with the workshop's idea
+// drafts), as the log-out answer's Clear-Site-Data header does in browsers that heed it.
 (() => {
   "use strict";
 
   const PREFIX = "planner-draft:";
+  const WORKSHOP_DRAFT = /^workshop:.*:draft$/; // static/workshop.js: a half-typed idea
   const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
   const DEBOUNCE_MS = 400;
 
@@ -32,11 +38,35 @@
 
   const state = new WeakMap(); // form -> {initial, base}
   const timers = new Map(); // form -> pending save
+  let leaving = false; // logging out: keep nothing more
+
+  // Every key stored, read before any is removed (removing renumbers them).
+  function storedKeys() {
+    const keys = [];
+    for (let i = 0; i < storage.length; i += 1) keys.push(storage.key(i));
+    return keys.filter(Boolean);
+  }
+
+  function forgetAll() {
+    leaving = true;
+    for (const timer of timers.values()) clearTimeout(timer);
+    timers.clear();
+    for (const key of storedKeys()) if (key.startsWith(PREFIX) || WORKSHOP_DRAFT.test(key)) storage.removeItem(key);
+  }
+
+  // Logging out: nothing typed here stays in this browser for whoever uses it next.
+  document.addEventListener("submit", (event) => {
+    if (event.target instanceof Element && event.target.matches("form[data-logout]")) forgetAll();
+  });
+
+  const account = document.body.dataset.account;
+  if (!account) return; // nobody signed in (a session that ended): leave the drafts for their owner
+  const MINE = `${PREFIX}${account}:`;
 
   const scopeOf = (form) => form.dataset.autosave;
   const hidden = (form) => form.querySelector("input[name=base_version]");
   const baseOf = (form) => form.dataset.autosaveBase || hidden(form)?.value || "";
-  const keyOf = (scope, base) => `${PREFIX}${scope}@${base}`;
+  const keyOf = (scope, base) => `${MINE}${scope}@${base}`;
   const planOfPage = () => (window.location.pathname.match(/^\/plans\/(\d+)\//) || [])[1];
 
   function read(key) {
@@ -48,6 +78,7 @@
   }
 
   function write(key, draft) {
+    if (leaving) return;
     try {
       storage.setItem(key, JSON.stringify(draft));
     } catch {
@@ -59,12 +90,18 @@
     const out = [];
     for (let i = 0; i < storage.length; i += 1) {
       const key = storage.key(i);
-      if (!key || !key.startsWith(PREFIX) || !key.includes("@")) continue;
+      if (!key || !key.startsWith(MINE) || !key.includes("@")) continue;
       const at = key.lastIndexOf("@");
       const draft = read(key);
-      if (draft && draft.fields) out.push({ key, scope: key.slice(PREFIX.length, at), base: key.slice(at + 1), draft });
+      if (draft && draft.fields) out.push({ key, scope: key.slice(MINE.length, at), base: key.slice(at + 1), draft });
     }
     return out;
+  }
+
+  // Drafts another account left in this browser (or kept before drafts had an owner) are not
+  // this person's to see: they go, unread.
+  function removeOthers() {
+    for (const key of storedKeys()) if (key.startsWith(PREFIX) && !key.startsWith(MINE)) storage.removeItem(key);
   }
 
   const draftsOf = (scope) => allDrafts().filter((d) => d.scope === scope);
@@ -74,7 +111,8 @@
   function values(form) {
     const out = {};
     for (const el of form.elements) {
-      const skip = !el.name || el.name === "csrf_token" || el.name === "base_version";
+      // A read-only field (the title, for an editor) is not the person's to change: not kept.
+      const skip = !el.name || el.name === "csrf_token" || el.name === "base_version" || el.readOnly;
       if (skip || ["submit", "button", "reset", "file"].includes(el.type)) continue;
       if (el.type === "checkbox") {
         out[el.name] = out[el.name] || [];
@@ -92,7 +130,7 @@
 
   function fill(form, fields) {
     for (const el of form.elements) {
-      if (!el.name || !(el.name in fields)) continue;
+      if (!el.name || !(el.name in fields) || el.readOnly) continue;
       const value = fields[el.name];
       if (el.type === "checkbox") el.checked = Array.isArray(value) && value.includes(el.value);
       else if (el.type === "radio") el.checked = el.value === value;
@@ -323,6 +361,7 @@
   }
 
   function start() {
+    removeOthers();
     const now = Date.now();
     const plan = planOfPage();
     const saved = document.querySelector(".flash-success");

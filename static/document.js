@@ -11,7 +11,11 @@ document.querySelectorAll("[data-print]").forEach(function (button) {
 // that is not drawn yet takes seconds, for a large plan up to a minute: rather than leave the
 // click hanging on a silent request (which a proxy may cut off), ask the status URL, say
 // "Preparing the PDF…" in a live region while the server draws it, and download it once it is
-// ready. Without JavaScript the link is a plain download, drawn in that request.
+// ready. A PDF too long to draw within the server's limits is not waited for: the status says so
+// (`failed`, with a `message` naming what to download instead), and so does the live region.
+// On the "being drawn" page a download sends to after a short wait (`data-pdf-wait`), the
+// waiting starts by itself. Without JavaScript the link is a plain download, and that page says
+// to follow it again in a minute.
 (function () {
   var POLL_MS = 1000;
   var PATIENCE_MS = 5 * 60 * 1000; // then give up and say so, rather than poll for ever
@@ -62,6 +66,8 @@ document.querySelectorAll("[data-print]").forEach(function (button) {
         .then(function (answer) {
           if (answer.ready) {
             download(answer.href);
+          } else if (answer.failed) {
+            done(answer.message || "The PDF could not be drawn. Download Word or Markdown instead.");
           } else if (Date.now() - started > PATIENCE_MS) {
             done("The PDF is taking unusually long. Try again in a few minutes.");
           } else {
@@ -76,14 +82,19 @@ document.querySelectorAll("[data-print]").forEach(function (button) {
         });
     }
 
-    link.addEventListener("click", function (event) {
-      // A new tab or window, or a saved link: leave those to the browser.
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-      event.preventDefault();
+    function start() {
       if (waiting) return;
       waiting = true;
       link.setAttribute("aria-busy", "true");
       ask(Date.now());
+    }
+
+    link.addEventListener("click", function (event) {
+      // A new tab or window, or a saved link: leave those to the browser.
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      start();
     });
+    if (link.hasAttribute("data-pdf-wait")) start();
   });
 })();

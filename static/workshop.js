@@ -142,6 +142,13 @@
       apply(data); // closes the stream, and reloads, once the session has ended
     });
     source.addEventListener("gone", function () { if (source) source.close(); source = null; });
+    // The server closed this stream: too many are open (this person's other tabs and devices,
+    // or the whole room). Poll meanwhile, and stream again when the server says.
+    source.addEventListener("closed", function (event) {
+      var retry = 60000;
+      try { retry = JSON.parse(event.data).retry_ms || retry; } catch (e) { /* keep the default */ }
+      fallBack(retry);
+    });
     source.onerror = function () {
       clearTimeout(helloTimer);
       // The browser reconnects by itself (the server ends each stream after a while);
@@ -155,12 +162,13 @@
     };
   }
 
-  function fallBack() {
+  function fallBack(retryMs) {
     if (source) source.close();
     source = null;
+    clearTimeout(helloTimer);
     startPolling();
     // Streaming may work again later (a phone moves from mobile data to Wi-Fi).
-    setTimeout(function () { sseFailures = 0; if (!(room && room.ended)) connect(); }, 30000);
+    setTimeout(function () { sseFailures = 0; if (!(room && room.ended)) connect(); }, retryMs || 30000);
   }
 
   // A stream that has gone silent longer than its heartbeat is dead, whatever it says.
@@ -611,6 +619,22 @@
     });
   }
 
+  // "3 names from one device: Ann, Bob, Cy", for each device that joined more than once.
+  function renderSharedDevices(shared) {
+    var list = $("shared-devices-list");
+    var lines = [];
+    for (var i = 0; i < shared.length; i++) lines.push(shared[i].length + " names from one device: " + shared[i].join(", "));
+    if (list.getAttribute("data-drawn") === lines.join("\n")) return;
+    list.setAttribute("data-drawn", lines.join("\n"));
+    list.textContent = "";
+    for (var j = 0; j < lines.length; j++) {
+      var li = document.createElement("li");
+      li.textContent = lines[j];
+      list.appendChild(li);
+    }
+    $("shared-devices").hidden = !lines.length;
+  }
+
   function renderFacilitator() {
     var roomStep = stepInfo(room.step);
     if (!focusStep || followRoom) focusStep = room.step;
@@ -631,6 +655,7 @@
     $("roam-value").value = room.roam ? "0" : "1";
     $("roam-button").textContent = room.roam ? "Bring everyone back to " + roomStep.title : "Let people roam freely";
     $("people").textContent = room.participants.length ? room.participants.join(", ") : "Nobody has joined yet.";
+    renderSharedDevices(room.shared_devices || []);
 
     var forms = document.querySelectorAll("[data-step-url]");
     for (var i = 0; i < forms.length; i++) forms[i].setAttribute("action", stepUrl(forms[i].getAttribute("data-step-url")));

@@ -170,9 +170,11 @@ def _login(client: Web | FlaskClient, user: User) -> None:
     """Log `client` in as `user`, as the log-in page would leave the session (without the
     page's deliberately slow password check; tests/test_accounts.py goes through the page)."""
     test_client = client.client if isinstance(client, Web) else client
+    with test_client.application.app_context():
+        session_id = user.get_id()  # a new session on the server (planner/accounts/sessions.py)
     with test_client.session_transaction() as session:
         session.clear()
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
     if isinstance(client, Web):
         client._token = None

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, Entity, Field, Kind
+from planner.domain.limits import KEY_LENGTH, WORST_NUMBER
 from planner.interchange.transfer import wrap
 from planner.interchange.validate import validate_document
 
@@ -181,3 +182,72 @@ def sized_plan(counts: dict[str, int], *, seed: int = 2027, title: str | None = 
 def large_plan(seed: int = 2027) -> dict[str, Any]:
     """The large plan (see `LARGE`): 60 audiences, 150 practices and the rest in proportion."""
     return sized_plan(LARGE, seed=seed, title="Regional plan: 60 audiences, 150 practices")
+
+
+# ---------------------------------------------------------------- the fullest plan the limits allow
+
+# Characters that cost the most, or that a careless writer gets wrong: JSON's own escapes, markup,
+# a tab and a line break (the only control characters a plan may hold), a right-to-left override,
+# a joiner, a combining accent, a character that is a line break to `splitlines` but not to JSON.
+TRICKY = "\"\\</b>&amp;'\t\n\u202e\u200d\u0301\u2028"
+# Ideographs outside the Basic Multilingual Plane: four bytes each in UTF-8, the most a character
+# costs in the JSON Planner writes, and text a line may break anywhere in, as in Japanese.
+FILLER = "𠀋𠂤𠆢𠌫𠮟𡈁𡌛𡑮𡢽𠮷"
+
+
+def _fullest_text(length: int, *, tricky: bool, one_line: bool) -> str:
+    head = TRICKY.replace("\n", "").replace("\u2028", "") if one_line else TRICKY
+    head = f"A{head}" if tricky else ""
+    body = (FILLER * (length // len(FILLER) + 1))[: length - len(head) - (1 if head else 0)]
+    return f"{head}{body}Z" if head else body
+
+
+def _fullest_key(entity: Entity, i: int) -> str:
+    """A key of the greatest length, with every kind of character a key may hold."""
+    return (f"{entity.key_prefix}{i}.x_Y-" + "Kk9_.-" * 10)[:KEY_LENGTH]
+
+
+def fullest_document(*, tricky: bool = True) -> dict[str, Any]:
+    """The interchange document of the fullest plan the limits allow (`planner.domain.limits`):
+    every kind at its most items, every text at its greatest length, every list at its most
+    entries, every reference list naming as many items as it may, every key at its longest.
+
+    Text is four-byte characters with, when `tricky`, characters JSON must escape and others
+    that trip up writers and readers; without them (`tricky=False`) the document's JSON is
+    exactly as large as `limits.document_bytes()` says any plan's can be."""
+    keys = {e.name: [_fullest_key(e, i) for i in range(1, e.max_items + 1)] for e in ENTITIES}
+
+    def value(field: Field, i: int) -> Any:
+        match field.kind:
+            case Kind.TEXT | Kind.LONGTEXT:
+                return _fullest_text(field.max_length, tricky=tricky, one_line=False)
+            case Kind.LIST:
+                return [_fullest_text(field.max_length, tricky=tricky, one_line=True)] * field.max_items
+            case Kind.ENUM:
+                return max(field.values, key=len)
+            case Kind.ENUM_LIST:
+                return list(field.values[: field.max_items])
+            case Kind.REF:
+                targets = keys[field.target or ""]
+                return targets[i % len(targets)]
+            case Kind.REF_LIST:
+                targets = keys[field.target or ""]
+                return [targets[(i + n) % len(targets)] for n in range(min(field.max_items, len(targets)))]
+            case Kind.BOOL:
+                return False
+            case Kind.NUMBER:
+                return WORST_NUMBER
+            case Kind.DATE:
+                return "2027-12-31"
+        raise ValueError(f"no fullest value for {field.kind}")
+
+    plan: dict[str, Any] = {f.name: value(f, 0) for f in PLAN_FIELDS}
+    plan["period_start"] = "2027-01-01"
+    for entity in ENTITIES:
+        plan[entity.collection] = [
+            {"key": key, **{f.name: value(f, i) for f in entity.fields}} for i, key in enumerate(keys[entity.name])
+        ]
+    document = wrap(plan)
+    # What an import would keep of it is the document itself: nothing is trimmed or dropped.
+    assert wrap(validate_document(document)) == document
+    return document

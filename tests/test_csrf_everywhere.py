@@ -44,6 +44,8 @@ RECIPES: dict[str, dict[str, str]] = {
     "accounts.reset_request": {"email": "fay@example.org"},
     "accounts.reset_password": {"password": "another long password", "confirm": "another long password"},
     "members.accept": {},
+    "members.accept_sent": {},
+    "members.decline_sent": {},
     "members.add": {"email": "newcomer@example.org", "role": "viewer"},
     "members.leave": {},
     "members.change_role": {"role": "viewer"},

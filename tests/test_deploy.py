@@ -9,6 +9,8 @@ Runs in the PostgreSQL pass of `make test` (TEST_DATABASE_URL), in the test clus
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import http.client
 import http.cookiejar
 import json
 import os
@@ -19,6 +21,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -101,6 +104,122 @@ def test_nginx_accepts_requests_as_large_as_the_app_does() -> None:
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     [size] = re.findall(r"client_max_body_size (\d+)k;", conf)
     assert int(size) * 1024 == Config.MAX_CONTENT_LENGTH
+
+
+def test_nginx_limits_connections_per_address_to_what_a_room_behind_one_router_needs() -> None:
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    [(key, zone)] = re.findall(r"^\s*limit_conn_zone (\S+) zone=(\w+):\d+m;", conf, re.M)
+    assert key == "$binary_remote_addr"
+    [(used, number)] = re.findall(r"^\s*limit_conn (\w+) (\d+);", conf, re.M)
+    assert used == zone
+    # 1,000 phones on a venue's NAT, each with its stream and now and then a request, get in;
+    # one address cannot hold thousands of connections.
+    assert 1_100 <= int(number) <= 2_000
+    # And nginx has the connections for such a room: two per stream (the browser's, gunicorn's).
+    [per_worker] = re.findall(r"worker_connections (\d+);", conf)
+    assert int(per_worker) >= 2 * int(number)
+    assert "limit_conn_status 429;" in conf
+
+
+class HoldingUpstream:
+    """Stands in for gunicorn: answers /healthz at once, and holds every event stream open
+    without a word until the test ends."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.streams_seen = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while request := conn.recv(65536):
+                if b"/events " in request.split(b"\r\n", 1)[0]:
+                    self.streams_seen += 1
+                    self.held.append(conn)
+                    return
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+
+    def close(self) -> None:
+        self.server.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_nginx_refuses_one_address_more_connections_than_the_limit(tmp_path: Path) -> None:
+    """deploy/nginx.conf as it is, its limit lowered from 1,500 to 3 so that a test can reach it."""
+    if not shutil.which("nginx"):
+        pytest.skip("nginx is not installed")
+    upstream = HoldingUpstream()
+    http_port, https_port = free_port(), free_port()
+    conf = render_nginx_conf(tmp_path, http_port=http_port, https_port=https_port, gunicorn_port=upstream.port)
+    [limit] = re.findall(r"limit_conn planner_per_address \d+;", conf)
+    (tmp_path / "nginx.conf").write_text(conf.replace(limit, "limit_conn planner_per_address 3;"))
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1"),
+            *("-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    log = tmp_path / "nginx-error.log"
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    opened: list[http.client.HTTPSConnection] = []
+
+    def stream(source: str) -> http.client.HTTPSConnection:
+        conn = http.client.HTTPSConnection(
+            "localhost", https_port, timeout=10, context=context, source_address=(source, 0)
+        )
+        conn.request("GET", "/workshop/ABCD2345/events")
+        opened.append(conn)
+        return conn
+
+    try:
+        wait_for_port(https_port, nginx, log)
+        for _ in range(3):
+            stream("127.0.0.1")
+        deadline = time.monotonic() + 10
+        while upstream.streams_seen < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert upstream.streams_seen == 3
+        # The fourth from the same address is refused at once; the upstream never sees it.
+        refused = stream("127.0.0.1").getresponse()
+        assert refused.status == 429
+        assert upstream.streams_seen == 3
+        # Another address still gets through, and so do plain pages once the streams end.
+        stream("127.0.0.2")
+        deadline = time.monotonic() + 10
+        while upstream.streams_seen < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert upstream.streams_seen == 4
+    finally:
+        for conn in opened:
+            conn.close()
+        upstream.close()
+        nginx.send_signal(signal.SIGTERM)
+        try:
+            nginx.wait(10)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+            nginx.wait()
 
 
 # ---------------------------------------------------------------- a browser, through nginx

@@ -270,7 +270,7 @@ def test_the_pdf_buttons_ask_whether_the_pdf_is_ready_before_downloading(
         assert '<script src="/static/document.js" defer></script>' in page, page_url
     answer = client.get(status_url)
     assert answer.status_code == 200 and answer.is_json
-    assert answer.get_json() == {"ready": True, "href": f"/plans/{example_plan.id}/document.pdf"}
+    assert answer.get_json() == {"ready": True, "failed": False, "href": f"/plans/{example_plan.id}/document.pdf"}
 
 
 def test_only_the_plans_members_may_ask_about_its_pdf(

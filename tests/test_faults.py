@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from config import TestConfig
 from planner import create_app
+from planner.domain.limits import REF_ITEMS
 from planner.extensions import db
 from planner.interchange.transfer import wrap
 from tests.faults import writers
@@ -357,13 +358,15 @@ def test_an_item_save_killed_before_its_commit_changes_nothing(served: tuple[Ser
     path = f"/plans/{plan_id}/items/practice/{key}"
     form = _FormReader()
     form.feed(browser.get(f"{path}/edit?fragment=1").text)
-    # Every audience, channel and person ticked: a save of a hundred rows, not one.
+    # As many audiences, channels and people ticked as a practice may name: a save of many
+    # rows, not one.
     ticked = {name for name, _ in form.checkboxes}
-    values = [(n, v) for n, v in form.values if n not in ticked] + form.checkboxes
     assert len(form.checkboxes) > 90, "the practice form offers every audience, channel and person"
+    values = [(n, v) for n, v in form.values if n not in ticked]
+    values += [(n, v) for name in ticked for n, v in [c for c in form.checkboxes if c[0] == name][:REF_ITEMS]]
     exported = f"/plans/{plan_id}/export.json"
     before, tally = browser.get(exported).json(), _tally(database)
-    assert len(before["plan"]["practices"][0]["segments"]) < 60
+    assert len(before["plan"]["practices"][0]["segments"]) < REF_ITEMS
 
     server.arm(path)
     _kill_inside(server, lambda: browser.post(path, values))
@@ -375,7 +378,7 @@ def test_an_item_save_killed_before_its_commit_changes_nothing(served: tuple[Ser
     again = browser.post(path, values)
     assert again.status_code == 302, server.tail()
     saved = browser.get(exported).json()["plan"]["practices"][0]
-    assert len(saved["segments"]) == 60
+    assert len(saved["segments"]) == REF_ITEMS
     assert _tally(database)[f"plan {plan_id} revision"] == tally[f"plan {plan_id} revision"] + 1
 
 

@@ -67,7 +67,7 @@ from planner.accounts.forms import (
     SignupForm,
 )
 from planner.accounts.models import Membership, User
-from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Kind
+from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Kind, limits
 from planner.extensions import db
 from planner.history import comments
 from planner.history.forms import AssignmentForm, CommentForm
@@ -606,6 +606,8 @@ RECIPES: dict[str, Recipe] = {
     "members.invite": Recipe("owner", PLAN, form=lambda: InvitationForm(formdata=None)),
     "members.revoke": Recipe("owner", {**PLAN, "invitation_id": "invitation"}),
     "members.accept": Recipe("outsider", {"token": "invitation_token"}),
+    "members.accept_sent": Recipe("outsider", {"invitation_id": "invitation"}),
+    "members.decline_sent": Recipe("outsider", {"invitation_id": "invitation"}),
     # plans
     "plans.create": Recipe("owner", form=lambda: TitleForm(formdata=None)),
     "plans.rename": Recipe(
@@ -862,7 +864,7 @@ def _over(limit: int) -> bytes:
 
 
 GOOD = _example_json()
-IMPORT_LIMIT = 2 * 1024 * 1024  # config.Config.MAX_IMPORT_BYTES; checked in the test
+IMPORT_LIMIT = limits.import_bytes()  # config.Config.MAX_IMPORT_BYTES; checked in the test
 CONTENTS = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),

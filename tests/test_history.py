@@ -357,6 +357,82 @@ def test_readers_see_the_history_but_cannot_restore(as_user: Any, members: Any, 
     assert reader.post(f"/plans/{plan.id}/history/{change.id}/restore").status_code == 403
 
 
+# ---------------------------------------------------------------- restores and renaming
+
+WHO_RENAMES = "Only a facilitator can rename the plan."
+
+
+def test_a_restore_leaves_the_fields_it_is_told_to_keep(plan: Any, ana: Any, ben: Any) -> None:
+    store.update_plan_fields(plan, {"title": "Tool library", "organization": "Eastside"}, actor=ana)
+    edit = last_change(plan.id)
+    restored = store.restore(plan, edit.id, actor=ben, keep={"title": WHO_RENAMES})
+    assert (plan.title, plan.organization) == ("Tool library", None)
+    assert restored.kept == {"title": WHO_RENAMES}
+    assert restored.change.after == {"organization": None}
+    store.update_plan_fields(plan, {"title": "Renamed again"}, actor=ana)
+    with pytest.raises(store.RestoreRefused, match=f"Nothing restored. {WHO_RENAMES}"):
+        store.restore(plan, last_change(plan.id).id, actor=ben, keep={"title": WHO_RENAMES})
+    assert plan.title == "Renamed again"
+
+
+@pytest.fixture
+def renamed(web: Any, members: Any) -> tuple[Any, Change]:
+    """The example plan, renamed by its facilitator through the rename form; `ana` edits it."""
+    plan = members
+    old = plan.title
+    assert web.post(f"/plans/{plan.id}/rename", {"title": "A new name"}).status_code == 302
+    db.session.expire_all()
+    rename = last_change(plan.id)
+    assert rename.before == {"title": old}
+    return plan, rename
+
+
+def title_of(plan: Any) -> str:
+    db.session.expire_all()
+    return store.get_plan(plan.id).title
+
+
+def test_an_editor_cannot_undo_a_rename(as_user: Any, renamed: tuple[Any, Change], ana: Any) -> None:
+    plan, rename = renamed
+    editor = as_user(ana)
+    page = editor.get(f"/plans/{plan.id}/history/{rename.id}").get_data(as_text=True)
+    assert f"Plan title cannot be restored. {WHO_RENAMES}" in page
+    assert "Restore the earlier values" not in page
+    response = editor.post(f"/plans/{plan.id}/history/{rename.id}/restore", follow_redirects=True)
+    assert f"Nothing restored. {WHO_RENAMES}" in response.get_data(as_text=True)
+    assert title_of(plan) == "A new name"
+
+
+def test_a_facilitator_undoes_a_rename(web: Any, renamed: tuple[Any, Change]) -> None:
+    plan, rename = renamed
+    page = web.get(f"/plans/{plan.id}/history/{rename.id}").get_data(as_text=True)
+    assert "Restore the earlier values" in page and WHO_RENAMES not in page
+    assert web.post(f"/plans/{plan.id}/history/{rename.id}/restore").status_code == 302
+    assert title_of(plan) == rename.before["title"]
+
+
+def test_an_editor_restoring_step_1_brings_back_all_but_the_title(
+    web: Any, as_user: Any, members: Any, ana: Any
+) -> None:
+    plan = members
+    before = (plan.title, plan.organization)
+    sent = {"plan-title": "A new name", "plan-organization": "Someone else", "plan-staff_access": "partial"}
+    sent["plan-leadership_participation"] = "some"
+    assert web.post(f"/plans/{plan.id}/steps/starting-point", sent).status_code == 302
+    db.session.expire_all()
+    edit = last_change(plan.id)
+    assert {"title", "organization"} <= set(edit.after)
+    editor = as_user(ana)
+    page = editor.get(f"/plans/{plan.id}/history/{edit.id}").get_data(as_text=True)
+    assert f"Plan title stays as it is. {WHO_RENAMES}" in page and "Restore the earlier values" in page
+    response = editor.post(f"/plans/{plan.id}/history/{edit.id}/restore", follow_redirects=True)
+    shown = html.unescape(response.get_data(as_text=True))
+    assert f"Plan title not restored. {WHO_RENAMES}" in shown
+    db.session.expire_all()
+    now = store.get_plan(plan.id)
+    assert (now.title, now.organization) == ("A new name", before[1])
+
+
 def test_a_change_of_another_plan_is_not_found(web: Any, members: Any, owner: Any) -> None:
     other = store.create_plan("Someone else's", actor=None)
     (change,) = changes(other.id)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from planner.domain import ENTITIES, FORMAT_NAME, FORMAT_VERSION, PLAN_FIELDS
-from planner.domain.spec import KEY_LENGTH, MAX_ITEMS_PER_KIND
+from planner.domain import ENTITIES, ENTITY_BY_NAME, FORMAT_NAME, FORMAT_VERSION, PLAN_FIELDS, limits
+from planner.domain.spec import KEY_LENGTH
 from planner.extensions import db
 from planner.interchange import (
     DocumentRefused,
@@ -36,6 +36,7 @@ from planner.models import Plan
 from planner.plans import store
 
 MIB = 1024 * 1024
+CONCERNS_MAX = ENTITY_BY_NAME["concern"].max_items
 
 
 def plan_count() -> int:
@@ -233,7 +234,7 @@ def _duplicate_goal(document: dict[str, Any]) -> None:
 
 
 def _too_many_concerns(document: dict[str, Any]) -> None:
-    document["plan"]["concerns"] = [{"key": f"cn{i}", "concern": "?"} for i in range(MAX_ITEMS_PER_KIND + 1)]
+    document["plan"]["concerns"] = [{"key": f"cn{i}", "concern": "?"} for i in range(CONCERNS_MAX + 1)]
 
 
 def _deep(document: dict[str, Any]) -> None:
@@ -297,9 +298,9 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     # limits
     ("text too long", _set("title", "x" * 201), "plan.title: is 201 characters long; the most is 200"),
     ("long text too long", _set("mission", "x" * 5001), "plan.mission: is 5001 characters long; the most is 5000"),
-    ("list entry too long", _set("segments[0].venues[0]", "v" * 201), "plan.segments[0].venues[0]: is 201 characters"),
-    ("too many list entries", _set("segments[0].venues", ["v"] * 51), "plan.segments[0].venues: has 51 entries"),
-    ("too many items", _too_many_concerns, f"plan.concerns: has {MAX_ITEMS_PER_KIND + 1} items"),
+    ("list entry too long", _set("segments[0].venues[0]", "v" * 101), "plan.segments[0].venues[0]: is 101 characters"),
+    ("too many list entries", _set("segments[0].venues", ["v"] * 13), "plan.segments[0].venues: has 13 entries"),
+    ("too many items", _too_many_concerns, f"plan.concerns: has {CONCERNS_MAX + 1} items"),
     ("negative hours", _set("people[0].hours_per_week", -1), "plan.people[0].hours_per_week: -1 is outside 0 to 168"),
     ("too many hours", _set("practices[0].hours_per_week", 169), "hours_per_week: 169 is outside 0 to 168"),
     ("control character", _set("goals[0].why", "tab\tok but bell\x07 not"), "plan.goals[0].why: contains a control"),
@@ -356,12 +357,13 @@ def test_an_oversized_document_is_refused_before_it_is_parsed() -> None:
 
 
 def test_the_app_limits_imports_to_max_import_bytes(ctx: Any, example_doc: dict[str, Any]) -> None:
-    assert ctx.config["MAX_IMPORT_BYTES"] == 2 * MIB
-    example_doc["plan"]["concerns"][0]["mitigation"] = "x" * 4000
-    padded = raw(example_doc) + b" " * (2 * MIB)  # valid JSON, but too big
+    limit = ctx.config["MAX_IMPORT_BYTES"]
+    assert limit == limits.import_bytes()  # derived from the plan's limits: tests/test_limits.py
+    padded = raw(example_doc) + b" " * limit  # valid JSON, but too big
     with pytest.raises(ImportRefused) as refused:
         import_document(padded)
-    assert str(refused.value.problems[0]).startswith("document: is too large: an import takes at most 2.0 MiB")
+    expected = f"document: is too large: an import takes at most {limit / MIB:.1f} MiB"
+    assert str(refused.value.problems[0]).startswith(expected)
     assert plan_count() == 0
 
 
@@ -380,10 +382,14 @@ def test_every_problem_is_reported_at_once(example_doc: dict[str, Any]) -> None:
 
 
 def test_a_flood_of_problems_is_cut_short(example_doc: dict[str, Any]) -> None:
-    example_doc["plan"]["milestones"] = [{"key": f"ms{i}", "title": "x", "owner": "nobody"} for i in range(300)]
+    # Each milestone and each listening target names a person who is not there: a problem each.
+    many = ENTITY_BY_NAME["milestone"].max_items
+    plan = example_doc["plan"]
+    plan["milestones"] = [{"key": f"ms{i}", "title": "x", "owner": "nobody"} for i in range(many)]
+    plan["listening_targets"] = [{"key": f"l{i}", "venue": "x", "listener": "nobody"} for i in range(many)]
     problems = problems_of(example_doc)
     assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[-1] == "document: and 200 more problems"
+    assert problems[-1] == f"document: and {2 * many - MAX_PROBLEMS} more problems"
 
 
 def test_odd_names_are_quoted_and_escaped_in_paths() -> None:

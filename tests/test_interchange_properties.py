@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from planner.domain import Entity, Field, Kind, declaration
-from planner.domain.spec import KEY_LENGTH
+from planner.domain.limits import KEY_LENGTH, key_problem
 from planner.extensions import db
 from planner.interchange import ImportRefused, dumps, export_document, import_document
 from planner.interchange.validate import validate_document
@@ -43,7 +43,7 @@ KEYS = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
     min_size=1,
     max_size=KEY_LENGTH,
-)
+).filter(lambda key: key_problem(key) is None)  # not ".", ".." or "new": the wizard's addresses
 # Printable text from every script (and emoji), without control characters or surrogates.
 CHARACTERS = st.characters(blacklist_categories=("Cc", "Cs"))
 
@@ -255,7 +255,7 @@ def _mutate(data: st.DataObject, document: dict[str, Any]) -> Any:
             item[data.draw(st.sampled_from(["keys", "id", "notes", "Key"]))] = 1
         case "bad key":
             _, _, item = picked
-            item["key"] = data.draw(st.sampled_from(["has space", "k" * (KEY_LENGTH + 1), 7, "é", "g1\n"]))
+            item["key"] = data.draw(st.sampled_from(["has space", "k" * (KEY_LENGTH + 1), 7, "é", "g1\n", "..", "new"]))
         case "no key":
             _, _, item = picked
             del item["key"]

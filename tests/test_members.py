@@ -75,28 +75,164 @@ def test_every_member_sees_who_is_in_the_plan_but_only_facilitators_manage(
     page = web.get(url).get_data(as_text=True)
     for person in ("Fay Facilitator", "Eddie Editor", "Vera Viewer"):
         assert person in page
-    assert "Invite with a link" in page and "Add someone who has an account" in page
+    assert "Invite with a link" in page and "Invite someone by e-mail" in page
 
     seen_by_viewer = as_user(viewer).get(url).get_data(as_text=True)
     assert "Eddie Editor" in seen_by_viewer and "Viewer" in seen_by_viewer
     assert "Invite with a link" not in seen_by_viewer and "Remove" not in seen_by_viewer
 
 
-def test_add_an_existing_account_by_email(app: Flask, web: Web, example_plan: Any, add_user: Any) -> None:
+def invitation_rows(app: Flask) -> list[Invitation]:
+    with app.app_context():
+        rows = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        db.session.remove()
+        return list(rows)
+
+
+def test_adding_an_account_by_email_invites_them_and_they_join_only_when_they_accept(
+    app: Flask, web: Web, example_plan: Any, add_user: Any, as_user: Any
+) -> None:
     newcomer = add_user("nia@example.org", "Nia Newcomer")
-    url = f"/plans/{example_plan.id}/members"
-    response = web.post(url, {"email": "NIA@example.org", "role": "editor"})
+    response = web.post(f"/plans/{example_plan.id}/members", {"email": "NIA@example.org", "role": "editor"})
     assert response.status_code == 302
-    assert role(app, example_plan.id, newcomer) == "editor"
+    assert "Invitation sent to nia@example.org." in web.get(response.location).get_data(as_text=True)
+    assert role(app, example_plan.id, newcomer) is None  # not a member until they say so
 
-    again = web.post(url, {"email": "nia@example.org", "role": "viewer"})
+    nia = as_user(newcomer)
+    home = nia.get("/").get_data(as_text=True)
+    assert "Invitations for you" in home and "Fay Facilitator invited you as editor" in home
+    assert f'href="/plans/{example_plan.id}"' not in home  # the plan itself is not on their list yet
+    assert nia.get(f"/plans/{example_plan.id}/steps/goals").status_code == 404
+
+    [invitation] = invitation_rows(app)
+    accepted = nia.post(f"/invitations/{invitation.id}/accept")
+    assert accepted.status_code == 302 and accepted.location.endswith(f"/plans/{example_plan.id}")
+    assert role(app, example_plan.id, newcomer) == "editor"
+    assert "Invitations for you" not in nia.get("/").get_data(as_text=True)
+    assert nia.post(f"/invitations/{invitation.id}/accept").status_code == 302  # used: refused, politely
+    assert "no longer works" in nia.get("/").get_data(as_text=True)
+
+    again = web.post(f"/plans/{example_plan.id}/members", {"email": "nia@example.org", "role": "viewer"})
     assert again.status_code == 422
-    assert "already a member (editor)" in again.get_data(as_text=True)
+    assert "already a member" in again.get_data(as_text=True)
     assert role(app, example_plan.id, newcomer) == "editor"
 
-    unknown = web.post(url, {"email": "nobody@example.org", "role": "viewer"})
-    assert unknown.status_code == 422
-    assert "Send them an invitation link instead" in unknown.get_data(as_text=True)
+
+def test_an_invitation_can_be_declined_and_is_for_its_addressee_alone(
+    app: Flask, web: Web, example_plan: Any, add_user: Any, as_user: Any, outsider: User
+) -> None:
+    newcomer = add_user("nia@example.org", "Nia Newcomer")
+    web.post(f"/plans/{example_plan.id}/members", {"email": "nia@example.org", "role": "editor"})
+    [invitation] = invitation_rows(app)
+
+    otto = as_user(outsider)
+    assert "Invitations for you" not in otto.get("/").get_data(as_text=True)
+    otto.post(f"/invitations/{invitation.id}/accept")
+    assert role(app, example_plan.id, outsider) is None
+
+    nia = as_user(newcomer)
+    assert nia.post(f"/invitations/{invitation.id}/decline").status_code == 302
+    assert "You declined the invitation." in nia.get("/").get_data(as_text=True)
+    nia.post(f"/invitations/{invitation.id}/accept")
+    assert role(app, example_plan.id, newcomer) is None
+    assert "No invitations work at the moment." in web.get(f"/plans/{example_plan.id}/members").get_data(as_text=True)
+
+
+def test_the_facilitator_is_told_the_same_whether_or_not_an_account_uses_the_address(
+    app: Flask, web: Web, example_plan: Any, add_user: Any
+) -> None:
+    add_user("nia@example.org", "Nia Newcomer")
+    url = f"/plans/{example_plan.id}/members"
+    answers = {}
+    for email in ("nia@example.org", "nobody@example.org"):
+        response = web.post(url, {"email": email, "role": "editor"})
+        page = web.get(response.location).get_data(as_text=True)
+        page = re.sub(r"<time[^>]*>[^<]*</time>", "TIME", page.replace(email, "ADDRESS"))
+        page = re.sub(r"/invitations/\d+/", "/invitations/N/", page)
+        answers[email] = (response.status_code, response.location, page)
+        [invitation] = [i for i in invitation_rows(app) if i.revoked_at is None]  # withdrawn: one listed each time
+        web.get(web.post(f"/plans/{example_plan.id}/invitations/{invitation.id}/revoke").location)
+    assert answers["nia@example.org"][:2] == answers["nobody@example.org"][:2]
+    assert answers["nia@example.org"][2].splitlines() == answers["nobody@example.org"][2].splitlines()
+    assert "Invitation sent to ADDRESS." in answers["nia@example.org"][2]
+
+
+def on_host(web: Web, host: str) -> Web:
+    """`web`'s cookies, for requests sent with `base_url=f"http://{host}"` (a forged Host header)."""
+    cookie = web.client.get_cookie("session")
+    web.client.set_cookie("session", cookie.value, domain=host)
+    return web
+
+
+class FakeSMTP:
+    sent: list[Any] = []
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        pass
+
+    def __enter__(self) -> FakeSMTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def starttls(self) -> None:
+        pass
+
+    def send_message(self, message: Any) -> None:
+        FakeSMTP.sent.append(message)
+
+
+def test_with_mail_every_address_gets_the_same_invitation_and_its_link_works_once(
+    app: Flask, web: Web, anonymous: Web, example_plan: Any, add_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smtplib
+
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example.org")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://planner.example.org")
+    add_user("nia@example.org", "Nia Newcomer")
+    web.token()
+    forged = on_host(web, "evil.example")
+    for email in ("nia@example.org", "jo@example.org"):
+        sent = forged.post(
+            f"/plans/{example_plan.id}/members", {"email": email, "role": "editor"}, base_url="http://evil.example"
+        )
+        assert sent.status_code == 302
+    to_nia, to_jo = FakeSMTP.sent
+    assert (to_nia["To"], to_jo["To"]) == ("nia@example.org", "jo@example.org")
+    links = [
+        re.search(r"https://planner\.example\.org(/invitations/\S+)", m.get_content()).group(1) for m in (to_nia, to_jo)
+    ]
+    texts = [m.get_content().replace(link, "LINK") for m, link in zip((to_nia, to_jo), links, strict=True)]
+    assert texts[0] == texts[1] and "evil.example" not in texts[0]
+    assert "Fay Facilitator invited you" in texts[0] and "Eastside Tool Library" in texts[0]
+
+    # Someone new signs up from the message's link and joins; the link then works no more.
+    anonymous.post("/signup", {"name": "Jo", "email": "jo@example.org", "password": PASSWORD, "confirm": PASSWORD})
+    anonymous._token = None
+    assert anonymous.post(links[1]).status_code == 302
+    assert role(app, example_plan.id, db_user(app, "jo@example.org")) == "editor"
+    assert anonymous.get(links[1]).status_code == 404
+
+
+def test_invitations_by_e_mail_are_limited_per_facilitator_and_plan(
+    app: Flask, web: Web, example_plan: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "INVITE_LIMIT", "2 per minute")
+    url = f"/plans/{example_plan.id}/members"
+    for n in range(2):
+        assert web.post(url, {"email": f"guest{n}@example.org", "role": "viewer"}).status_code == 302
+    blocked = web.post(url, {"email": "guest9@example.org", "role": "viewer"})
+    assert blocked.status_code == 429
+    assert [i.email for i in invitation_rows(app)] == ["guest0@example.org", "guest1@example.org"]
+    other = web.post("/plans", {"title": "Another plan"})
+    other_id = newest_plan_id(app)
+    assert other.status_code == 302
+    assert web.post(f"/plans/{other_id}/members", {"email": "guest9@example.org", "role": "viewer"}).status_code == 302
 
 
 def test_change_a_role_and_remove_a_member(app: Flask, web: Web, example_plan: Any, editor: User, as_user: Any) -> None:
@@ -308,7 +444,7 @@ def test_a_forgotten_password_on_the_way_to_an_invitation_comes_back_to_it(
     back = [h for h in auth_links(anonymous.get(sent.location).get_data(as_text=True)) if h.startswith("/login")]
     assert back and all(next_of(h) == link for h in back)
 
-    mailed = re.search(r"http://localhost(/reset-password/\S+)", caplog.text).group(1)
+    mailed = re.search(r"http://[^/\s]+(/reset-password/\S+)", caplog.text).group(1)
     assert next_of(mailed) == link
     done = anonymous.post(mailed, {"password": "my new password", "confirm": "my new password"})
     assert done.status_code == 302 and done.location == link
@@ -349,7 +485,7 @@ def test_a_revoked_or_expired_invitation_no_longer_works(
         db.session.remove()
     assert web.post(f"/plans/{example_plan.id}/invitations/{older_id}/revoke").status_code == 302
     page = web.get(f"/plans/{example_plan.id}/members").get_data(as_text=True)
-    assert "No invitation links work at the moment." in page
+    assert "No invitations work at the moment." in page
 
     stranger = as_user(outsider)
     for link in (revoked, expired):

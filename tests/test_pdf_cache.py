@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +32,8 @@ from pypdf import PdfReader
 
 from planner.documents import cache, prerender, routes
 from planner.documents.cache import BadKey, PdfCache, document_key
+from planner.documents.render import PdfTooLong
+from planner.documents.word import DOCX_MIMETYPE
 from planner.domain import ENTITY_BY_NAME
 from planner.plans import store
 
@@ -99,6 +102,14 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def real_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The title of each plan the route renders a PDF for (with WeasyPrint)."""
     return _spy(monkeypatch, routes.render_pdf)
+
+
+def docx_text(data: bytes) -> str:
+    from docx import Document as open_docx
+
+    document = open_docx(io.BytesIO(data))
+    cells = (cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
 
 
 def cached_files(directory: Path) -> list[str]:
@@ -433,7 +444,7 @@ def set_edited_at(plan: Any, when: datetime) -> None:
 def status(client: FlaskClient, plan: Any) -> dict[str, Any]:
     response = client.get(f"/plans/{plan.id}/document/pdf-status")
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     return response.get_json()
 
 
@@ -509,7 +520,7 @@ def test_a_pdf_someone_waits_for_is_drawn_next_even_while_edits_go_on(
     app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str]
 ) -> None:
     answer = status(client, plan)
-    assert answer == {"ready": False, "href": f"/plans/{plan.id}/document.pdf"}
+    assert answer == {"ready": False, "failed": False, "href": f"/plans/{plan.id}/document.pdf"}
     assert len(list(drawn_ahead.glob("*.wanted"))) == 1
     assert status(client, plan)["ready"] is False  # asking again asks for nothing more
     assert renders == []  # the status answers at once: it draws nothing itself
@@ -566,12 +577,15 @@ def test_a_pdf_the_background_cannot_draw_is_not_retried_until_the_plan_changes(
         raise RuntimeError("WeasyPrint fell over")
 
     monkeypatch.setattr(prerender, "render_pdf", broken)
-    monkeypatch.setattr(prerender, "_failed", set())
     later = edited_at(plan) + timedelta(seconds=SETTLE + 1)
     assert prerender.sweep(app, now=later) is None
     assert prerender.sweep(app, now=later) is None
     assert tries == ["Harbour plan"]
     assert "could not draw the PDF" in caplog.text
+    # Remembered in the cache directory, where every process sees it, for a few minutes.
+    (mark,) = drawn_ahead.glob("*.failed")
+    assert mark.read_text() == "error"
+    assert PdfCache(drawn_ahead).failure(mark.stem) == "error"
     store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
     prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1))
     assert tries == ["Harbour plan"] * 2
@@ -663,3 +677,191 @@ def test_each_process_starts_its_worker_with_its_first_request(
     finally:
         prerender.stop_worker(app)
     assert not worker.thread.is_alive()
+
+
+# ------------------------------------------------------------ a PDF that is not ready, or cannot be
+
+
+def test_a_download_waits_a_little_then_says_the_pdf_is_being_drawn(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "PDF_WAIT_SECONDS", 0.3)
+    started = time.monotonic()
+    with client.get(f"/plans/{plan.id}/document.pdf") as response:
+        page = response.get_data(as_text=True)
+    assert time.monotonic() - started < 5  # a short wait, never the whole render
+    assert response.status_code == 202
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Retry-After"] == "5"
+    assert "The PDF is being drawn" in page
+    # The page waits with the buttons' script and downloads the PDF when it is ready.
+    assert re.search(
+        rf'href="/plans/{plan.id}/document.pdf"\s+data-pdf-status="/plans/{plan.id}/document/pdf-status" data-pdf-wait',
+        page,
+    )
+    assert f'href="/plans/{plan.id}/document.docx"' in page and f'href="/plans/{plan.id}/document.md"' in page
+    assert renders == []
+    assert len(list(drawn_ahead.glob("*.wanted"))) == 1  # the worker draws it next
+
+    drawn = prerender.sweep(app, now=edited_at(plan))
+    got = download(client, plan)
+    assert got.status == 200 and got.key == drawn
+    assert renders == ["Harbour plan"]
+
+
+def test_a_download_gets_the_pdf_the_worker_draws_while_it_waits(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "PDF_WAIT_SECONDS", 10)
+    now = edited_at(plan)
+    worker = threading.Thread(target=lambda: (time.sleep(0.3), prerender.sweep(app, now=now)))
+    worker.start()
+    got = download(client, plan)
+    worker.join()
+    assert got.status == 200 and got.doc["title"] == "Harbour plan"
+    assert renders == ["Harbour plan"]
+
+
+def test_a_pdf_past_a_render_limit_is_too_long_to_print_and_not_drawn_again(
+    app: Flask,
+    client: FlaskClient,
+    plan: Any,
+    drawn_ahead: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tries: list[str] = []
+
+    def too_long(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        tries.append(doc["title"])
+        raise PdfTooLong("time")
+
+    monkeypatch.setattr(prerender, "render_pdf", too_long)
+    monkeypatch.setattr(routes, "render_pdf", too_long)
+    assert status(client, plan)["ready"] is False
+    assert prerender.sweep(app, now=edited_at(plan)) is None
+    assert tries == ["Harbour plan"]
+    assert "too long to draw" in caplog.text and "time limit" in caplog.text
+
+    answer = status(client, plan)
+    assert answer["ready"] is False and answer["failed"] is True
+    assert "too long to print as PDF" in answer["message"] and "Word or Markdown" in answer["message"]
+    with client.get(f"/plans/{plan.id}/document.pdf") as response:
+        page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Retry-After" not in response.headers  # asking again cannot help until the plan changes
+    assert "This plan is too long to print as PDF" in page
+    for alternative in ("document.docx", "document.md", "document"):
+        assert f'href="/plans/{plan.id}/{alternative}"' in page
+    assert "data-pdf-wait" not in page  # nothing to wait for
+
+    # Every process sees it: nobody draws this revision again, not the worker, not a download.
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    assert download(client, plan).status == 422
+    assert tries == ["Harbour plan"]
+
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})  # shorter or not, a new revision is tried
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    assert tries == ["Harbour plan"] * 2
+    assert len(list(drawn_ahead.glob("*.failed"))) == 1  # the older revision's mark is gone
+
+
+def test_drawn_in_the_request_a_pdf_too_long_to_print_says_so_once(
+    client: FlaskClient, plan: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tries: list[str] = []
+
+    def too_big(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        tries.append(doc["title"])
+        raise PdfTooLong("memory")
+
+    monkeypatch.setattr(routes, "render_pdf", too_big)
+    assert download(client, plan).status == 422
+    again = download(client, plan)
+    assert again.status == 422 and b"too long to print as PDF" in again.data
+    assert tries == ["Harbour plan"]
+    (mark,) = cache_dir.glob("*.failed")
+    assert mark.read_text() == "memory"
+
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
+    monkeypatch.setattr(routes, "render_pdf", lambda doc, **kwargs: stand_in_pdf(doc))
+    assert download(client, plan).status == 200
+    assert list(cache_dir.glob("*.failed")) == []
+
+
+def test_a_pdf_that_failed_for_another_reason_is_tried_again_after_a_while(
+    client: FlaskClient, plan: Any, drawn_ahead: Path, renders: list[str]
+) -> None:
+    key = document_key(plan, date.today())
+    pdfs = PdfCache(drawn_ahead)
+    pdfs.fail(key, "error")
+    with client.get(f"/plans/{plan.id}/document.pdf") as response:
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == str(cache.ERROR_RETRY_SECONDS)
+        assert "could not be drawn just now" in response.get_data(as_text=True)
+    mark = drawn_ahead / f"{key}.failed"
+    old = time.time() - cache.ERROR_RETRY_SECONDS - 1
+    os.utime(mark, (old, old))
+    assert pdfs.failure(key) is None and not mark.exists()
+
+
+# ------------------------------------------------------------ Word and Markdown, kept as the PDF is
+
+
+@pytest.mark.parametrize(("extension", "mimetype"), [("md", "text/markdown; charset=utf-8"), ("docx", DOCX_MIMETYPE)])
+def test_word_and_markdown_are_kept_per_plan_revision(
+    client: FlaskClient, plan: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, extension: str, mimetype: str
+) -> None:
+    made: list[str] = []
+    real = routes.coach_report
+
+    def counted(doc: dict[str, Any]) -> Any:
+        made.append(doc["title"])
+        return real(doc)
+
+    monkeypatch.setattr(routes, "coach_report", counted)  # called once each time the file is made
+    url = f"/plans/{plan.id}/document.{extension}"
+
+    def get(**kwargs: Any) -> Download:
+        with client.get(url, **kwargs) as response:
+            return Download(response.status_code, response.headers, response.get_data())
+
+    first, second = get(), get()
+    assert made == ["Harbour plan"]
+    assert first.status == second.status == 200
+    assert second.data == first.data
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Content-Type"] == mimetype
+    assert second.headers["Content-Disposition"] == f"attachment; filename=harbour-plan.{extension}"
+    assert second.headers["Cache-Control"] == "private, no-cache"
+    assert int(second.headers["Content-Length"]) == len(first.data)
+    key = first.key.removesuffix(f".{extension}")
+    assert sorted(p.name for p in cache_dir.glob(f"*.{extension}")) == [f"{key}.{extension}"]
+    assert get(headers={"If-None-Match": first.headers["ETag"]}).status == 304
+
+    stored = cache_dir / f"{key}.{extension}"
+    stored.write_bytes(stored.read_bytes()[:-100])  # cut short: not served, made again
+    remade = get()
+    assert remade.status == 200 and made == ["Harbour plan"] * 2
+    text = remade.data.decode() if extension == "md" else docx_text(remade.data)
+    assert text == (first.data.decode() if extension == "md" else docx_text(first.data))
+
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
+    changed = get()
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    text = changed.data.decode() if extension == "md" else docx_text(changed.data)
+    assert "Lighthouse goal" in text
+    assert made == ["Harbour plan"] * 3
+    assert len(list(cache_dir.glob(f"*.{extension}"))) == 1  # the older revision's file is gone
+    assert get().data == changed.data and len(made) == 3
+
+
+def test_a_word_download_does_not_wait_for_the_plans_pdf(
+    client: FlaskClient, plan: Any, cache_dir: Path, renders: list[str]
+) -> None:
+    with PdfCache(cache_dir).try_rendering(plan.id) as mine:  # a PDF of this plan is being drawn
+        assert mine
+        with client.get(f"/plans/{plan.id}/document.docx") as response:
+            assert response.status_code == 200

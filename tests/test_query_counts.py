@@ -126,4 +126,5 @@ def test_a_cached_pdf_download_reads_the_person_plan_and_membership_in_one_query
         response.close()
     assert response.status_code == 200
     assert len(statements) == 1, statements
-    assert all(table in statements[0] for table in ("users", "memberships", "plans")), statements[0]
+    # The person's log-in session (planner/accounts/sessions.py) is checked in that same statement.
+    assert all(table in statements[0] for table in ("users", "account_sessions", "memberships", "plans")), statements[0]

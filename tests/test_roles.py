@@ -71,7 +71,13 @@ NEEDS: dict[tuple[str, str], str] = {
 
 # What each POST sends: enough for the request to succeed when the role allows it.
 FORMS: dict[str, Any] = {
-    "wizard.save_fields": {"plan-title": "Renamed by a test"},
+    # Step 1 in full, so that the save is a real one (an editor's leaves the title as it is).
+    "wizard.save_fields": {
+        "plan-title": "Renamed by a test",
+        "plan-organization": "A test's organization",
+        "plan-staff_access": "partial",
+        "plan-leadership_participation": "some",
+    },
     "wizard.add_item": {"new-goal-statement": "A goal from a test"},
     "wizard.update_item": lambda ids: {f"goal-{ids['key']}-statement": "Changed by a test"},
     "wizard.move_item": {"direction": "down"},

@@ -160,6 +160,60 @@ def test_plan_title_cannot_be_emptied(app, web, plan_id):
     assert doc_of(app, plan_id)["title"] == "Library plan"
 
 
+# ---------------------------------------------------------------- renaming is the facilitator's
+
+STARTING_POINT = {
+    "plan-organization": "Eastside Tool Library",
+    "plan-staff_access": "partial",
+    "plan-leadership_participation": "some",
+}
+
+
+@pytest.fixture
+def editor_web(add_user, add_member, as_user, plan_id):
+    user = add_user("eddie@example.org", "Eddie Editor")
+    add_member(plan_id, user, "editor")
+    return as_user(user)
+
+
+def title_input(html: str) -> str:
+    return re.search(r'<input[^>]*name="plan-title"[^>]*>', html).group(0)
+
+
+def test_an_editor_sees_the_title_read_only_with_who_can_change_it(web, editor_web, plan_id):
+    page = editor_web.get(f"/plans/{plan_id}/steps/starting-point").get_data(as_text=True)
+    assert "readonly" in title_input(page) and 'value="Library plan"' in title_input(page)
+    assert "Only a facilitator can rename the plan." in page
+    mine = web.get(f"/plans/{plan_id}/steps/starting-point").get_data(as_text=True)
+    assert "readonly" not in title_input(mine) and "Only a facilitator can rename the plan." not in mine
+
+
+def test_an_editor_saves_step_1_but_cannot_rename_the_plan_through_it(app, editor_web, plan_id):
+    response = editor_web.post(
+        f"/plans/{plan_id}/steps/starting-point", {"plan-title": "Renamed by an editor", **STARTING_POINT}
+    )
+    assert response.status_code == 302
+    doc = doc_of(app, plan_id)
+    assert doc["title"] == "Library plan"
+    assert doc["organization"] == "Eastside Tool Library"  # the rest of the step is saved
+    page = editor_web.get(response.location).get_data(as_text=True)
+    assert "Starting point saved." in page
+    assert "Plan title not changed. Only a facilitator can rename the plan." in page
+
+
+def test_an_editor_sending_step_1_without_the_title_keeps_it(app, editor_web, plan_id):
+    assert editor_web.post(f"/plans/{plan_id}/steps/starting-point", STARTING_POINT).status_code == 302
+    assert doc_of(app, plan_id)["title"] == "Library plan"
+    assert doc_of(app, plan_id)["organization"] == "Eastside Tool Library"
+
+
+def test_a_facilitator_renames_the_plan_through_step_1(app, web, plan_id):
+    response = web.post(f"/plans/{plan_id}/steps/starting-point", {"plan-title": "Tool library plan", **STARTING_POINT})
+    assert response.status_code == 302
+    assert doc_of(app, plan_id)["title"] == "Tool library plan"
+    assert "not changed" not in web.get(response.location).get_data(as_text=True)
+
+
 def test_lists_are_typed_one_per_line(app, web, plan_id):
     web.post(
         f"/plans/{plan_id}/items/segment/new",

@@ -8,9 +8,6 @@ from flask.cli import AppGroup
 
 user_cli = AppGroup("user", help="Create and list accounts; print password-reset links.")
 
-# Links printed on the command line point here unless BASE_URL says otherwise (`make run`).
-LOCAL_URL = "http://127.0.0.1:5000"
-
 
 @user_cli.command("create")
 @click.argument("email")
@@ -59,11 +56,11 @@ def reset_link_command(email: str) -> None:
 
     For a server without mail: give the link to the person, by a channel you trust.
     """
-    from planner.accounts.users import find_by_email, reset_url
+    from planner.accounts.users import LOCAL_URL, find_by_email, reset_url
 
     user = find_by_email(email)
     if user is None:
         raise click.ClickException(f"no account uses {email!r} (see `flask user list`)")
-    base = current_app.config.get("BASE_URL") or LOCAL_URL
-    with current_app.test_request_context(base_url=base):
+    # The link starts with BASE_URL, or LOCAL_URL when it is not set (`users.external_url`).
+    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or LOCAL_URL):
         click.echo(reset_url(user))

@@ -1,22 +1,27 @@
-"""A plan's members page, and invitation links.
+"""A plan's members page, invitations, and answering them.
 
-Every member sees who is in the plan and may leave it; facilitators also add people, change
-roles, remove people, and make and revoke invitation links. Anyone holding a working invitation link can
-open it; accepting it needs an account (log in or sign up, then come back).
+Every member sees who is in the plan and may leave it; facilitators also invite people by
+e-mail, change roles, remove people, and make and revoke invitation links. Anyone holding a
+working invitation link can open it; accepting it needs an account (log in or sign up, then
+come back). An invitation sent to an address waits on that account's home page, to accept or
+decline; with mail set up, the address also gets its link. The facilitator is told the same
+("Invitation sent to ...") whether or not an account uses the address.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from planner.accounts import membership, roles
 from planner.accounts.forms import ROLE_CHOICES, AddMemberForm, InvitationForm, RoleForm
+from planner.accounts.mail import send_invitation
 from planner.accounts.membership import MembershipRefused
 from planner.accounts.models import User
-from planner.accounts.users import external_url
+from planner.accounts.ratelimit import limit_invitations
+from planner.accounts.users import external_url, page_url
 from planner.extensions import db
 from planner.models import Plan
 from planner.plans.access import plan_or_404
@@ -49,6 +54,8 @@ def _page(plan: Any, add_form: AddMemberForm | None = None, invite_form: Invitat
             new_link=new_link["url"] if new_link else None,
             role_choices=ROLE_CHOICES,
             role_label=roles.role_label,
+            mail=bool(current_app.config.get("MAIL_SERVER")),
+            invitation_days=current_app.config["INVITATION_DAYS"],
         ),
         status,
     )
@@ -60,17 +67,27 @@ def index(plan_id: int):
 
 
 @bp.post("/plans/<int:plan_id>/members")
+@limit_invitations
 def add(plan_id: int):
     plan = plan_or_404(plan_id, "manage")
     form = AddMemberForm()
     if not form.validate():
         return _page(plan, add_form=form, status=422)
     try:
-        user = membership.add_member(plan, form.email.data, form.role.data)
+        invitation, token = membership.invite_by_email(plan, form.email.data, form.role.data, current_user)
     except MembershipRefused as exc:
         form.email.errors.append(str(exc))
         return _page(plan, add_form=form, status=422)
-    flash(f"{user.name} joined the plan as {roles.role_label(form.role.data).lower()}.", "success")
+    send_invitation(
+        invitation.email,
+        inviter=current_user.name,
+        plan=plan.title,
+        role=roles.role_label(invitation.role).lower(),
+        days=current_app.config["INVITATION_DAYS"],
+        url=external_url("members.invitation", token=token),
+    )
+    # The same words whether or not an account uses the address: the page tells nobody who has one.
+    flash(f"Invitation sent to {invitation.email}.", "success")
     return redirect(_members_url(plan.id))
 
 
@@ -127,7 +144,7 @@ def invite(plan_id: int):
         return _page(plan, invite_form=form, status=422)
     _invitation, token = membership.create_invitation(plan, form.role.data, int(form.days.data), current_user)
     # Only the token's hash is stored: the link can be shown this once, on the next page.
-    session[NEW_LINK] = {"plan": plan.id, "url": external_url("members.invitation", token=token)}
+    session[NEW_LINK] = {"plan": plan.id, "url": page_url("members.invitation", token=token)}
     return redirect(_members_url(plan.id) + "#new-link")
 
 
@@ -135,7 +152,7 @@ def invite(plan_id: int):
 def revoke(plan_id: int, invitation_id: int):
     plan = plan_or_404(plan_id, "manage")
     if membership.revoke_invitation(plan, invitation_id):
-        flash("The invitation link no longer works.", "success")
+        flash("The invitation no longer works.", "success")
     return redirect(_members_url(plan_id))
 
 
@@ -176,3 +193,30 @@ def accept(token: str):
     label = roles.role_label(role).lower()
     flash(f"Welcome: you are {label} in this plan." if changed else f"You are already {label} in this plan.", "success")
     return redirect(url_for("wizard.first_step", plan_id=invitation.plan_id))
+
+
+# ---------------------------------------------------------------- invitations sent to an account
+
+
+@bp.post("/invitations/<int:invitation_id>/accept")
+@login_required
+def accept_sent(invitation_id: int):
+    try:
+        invitation, role = membership.answer_invitation(invitation_id, current_user, accept=True)
+    except MembershipRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("plans.index"))
+    flash(f"Welcome: you are {roles.role_label(role).lower()} in this plan.", "success")
+    return redirect(url_for("wizard.first_step", plan_id=invitation.plan_id))
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+@login_required
+def decline_sent(invitation_id: int):
+    try:
+        membership.answer_invitation(invitation_id, current_user, accept=False)
+    except MembershipRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash("You declined the invitation.", "success")
+    return redirect(url_for("plans.index"))

@@ -5,7 +5,9 @@ The rules live here, as functions the views and the command line call:
   demoting the last facilitator is refused (`MembershipRefused`), even when two facilitators
   try it at the same moment (the plan's row is locked while the change is checked);
 - an invitation is a random token whose SHA-256 alone is stored; it gives a role until it
-  expires or is revoked, and accepting one never lowers a role someone already has.
+  expires or is revoked, and accepting one never lowers a role someone already has;
+- adding someone by e-mail sends them an invitation (`invite_by_email`), never a membership:
+  they accept or decline it, and until then they are not in the plan.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from flask import current_app
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from planner.accounts import roles
-from planner.accounts.models import ROLES, Invitation, Membership, User
-from planner.accounts.users import find_by_email
+from planner.accounts.models import ROLES, AccountSession, Invitation, Membership, User
+from planner.accounts.sessions import LIVE_SESSION, LIVE_SESSION_COLUMNS, Live
+from planner.accounts.users import find_by_email, normalize_email
 from planner.extensions import db
 from planner.models import Plan, utcnow
 
@@ -46,23 +50,31 @@ def plan_and_membership(plan_id: int, user_id: int) -> tuple[Any, Membership] | 
     return (row[0], row[1]) if row else None
 
 
-# The same, with the person: for a plan route's user loader (`planner.accounts.auth`), so that
-# the person, the plan and their membership come in one query, not two.
+# The same, with the person and their log-in session: for a plan route's user loader
+# (`planner.accounts.auth`), so that the person, the session that vouches for them, the plan and
+# their membership come in one query, not two. No live session, no row.
 _USER_PLAN_AND_MEMBERSHIP = (
-    select(User, Plan, Membership)
+    select(User, *LIVE_SESSION_COLUMNS, Plan, Membership)
+    .join(AccountSession, LIVE_SESSION)
     .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.plan_id == bindparam("plan_id")))
     .outerjoin(Plan, Plan.id == Membership.plan_id)
     .where(User.id == bindparam("user_id"))
 )
 
 
-def user_plan_and_membership(user_id: int, plan_id: int) -> tuple[User | None, tuple[Any, Membership] | None]:
-    """The user, and their plan and membership as `plan_and_membership` gives them, in one query."""
-    row = db.session.execute(_USER_PLAN_AND_MEMBERSHIP, {"plan_id": plan_id, "user_id": user_id}).first()
+def user_plan_and_membership(
+    user_id: int, token_hash: str, plan_id: int
+) -> tuple[User | None, Live | None, tuple[Any, Membership] | None]:
+    """The user with their live session (`token_hash`'s), and their plan and membership as
+    `plan_and_membership` gives them, in one query. (None, None, None) without a live session."""
+    row = db.session.execute(
+        _USER_PLAN_AND_MEMBERSHIP,
+        {"plan_id": plan_id, "user_id": user_id, "token_hash": token_hash, "now": utcnow()},
+    ).first()
     if row is None:
-        return None, None
-    user, plan, member = row
-    return user, (plan, member) if member is not None and plan is not None else None
+        return None, None, None
+    user, *live, plan, member = row
+    return user, Live(*live), (plan, member) if member is not None and plan is not None else None
 
 
 def role_of(plan_id: int, user_id: int) -> str | None:
@@ -131,20 +143,32 @@ def own(plan: Any, user: Any) -> Membership:
     return membership
 
 
-def add_member(plan: Any, email: str, role: str) -> User:
-    """Add an existing account, found by e-mail, to the plan with `role`."""
+def invite_by_email(plan: Any, email: str, role: str, invited_by: Any) -> tuple[Invitation, str]:
+    """Invite whoever uses `email` to the plan with `role`: an invitation, never a membership.
+    The account that uses the address now (if one does) sees it on its home page, to accept
+    or decline; the token, for the mail, is returned. Whether an account uses the address
+    changes nothing the facilitator sees: only someone already in the plan (listed, address
+    and all, on its members page) is refused. A new invitation to the same address replaces
+    the last one."""
     _check_role(role)
-    user = find_by_email(email)
-    if user is None:
-        raise MembershipRefused("No account uses that address yet. Send them an invitation link instead.")
-    current = role_of(plan.id, user.id)
-    if current is not None:
-        raise MembershipRefused(
-            f"{user.name} is already a member ({roles.role_label(current).lower()}). Change the role in the list."
-        )
-    db.session.add(Membership(plan_id=plan.id, user_id=user.id, role=role))
+    email = normalize_email(email)
+    invitee = find_by_email(email)
+    if invitee is not None and role_of(plan.id, invitee.id) is not None:
+        raise MembershipRefused(f"{email} is already a member of this plan. Change the role in the list.")
+    db.session.execute(delete(Invitation).where(Invitation.plan_id == plan.id, Invitation.email == email))
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        plan_id=plan.id,
+        role=role,
+        token_hash=_token_hash(token),
+        created_by_id=invited_by.id,
+        expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+        email=email,
+        invitee_id=invitee.id if invitee is not None else None,
+    )
+    db.session.add(invitation)
     db.session.commit()
-    return user
+    return invitation, token
 
 
 def _membership(plan_id: int, user_id: int) -> Membership:
@@ -220,14 +244,48 @@ def create_invitation(plan: Any, role: str, days: int, created_by: Any) -> tuple
 
 
 def open_invitations(plan_id: int) -> list[tuple[Invitation, str | None]]:
-    """The invitations that still work, with their creator's name, newest first."""
+    """The invitations that still work, links and those sent to an address, with their
+    creator's name, newest first."""
     rows = db.session.execute(
         select(Invitation, User.name)
         .outerjoin(User, User.id == Invitation.created_by_id)
-        .where(Invitation.plan_id == plan_id, Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
+        .where(Invitation.plan_id == plan_id, _open())
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     )
     return [(invitation, name) for invitation, name in rows]
+
+
+def _open() -> Any:
+    return Invitation.revoked_at.is_(None) & (Invitation.expires_at > utcnow())
+
+
+def invitations_for(user_id: int) -> list[tuple[Invitation, Any, str | None]]:
+    """The invitations waiting for an account to accept or decline, with the plan and who
+    sent it, newest first: for its home page."""
+    rows = db.session.execute(
+        select(Invitation, Plan, User.name)
+        .join(Plan, Plan.id == Invitation.plan_id)
+        .outerjoin(User, User.id == Invitation.created_by_id)
+        .where(Invitation.invitee_id == user_id, _open())
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return [(invitation, plan, name) for invitation, plan, name in rows]
+
+
+def answer_invitation(invitation_id: int, user: Any, *, accept: bool) -> tuple[Invitation, str | None]:
+    """Accept or decline an invitation sent to `user`. Returns it and, when accepted, the
+    role they have now. Refused when it is not theirs, or no longer works."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.invitee_id == user.id, _open())
+    )
+    if invitation is None:
+        raise MembershipRefused("That invitation no longer works: it was withdrawn, answered, or it expired.")
+    if accept:
+        role, _changed = accept_invitation(invitation, user)
+        return invitation, role
+    invitation.revoked_at = utcnow()
+    db.session.commit()
+    return invitation, None
 
 
 def revoke_invitation(plan: Any, invitation_id: int) -> bool:
@@ -254,6 +312,8 @@ def invitation_for(token: str) -> Invitation | None:
 def accept_invitation(invitation: Invitation, user: Any) -> tuple[str, bool]:
     """Make `user` a member with the invitation's role, unless they already have that role
     or a higher one. Returns their role afterwards and whether it changed."""
+    if invitation.email is not None:
+        invitation.revoked_at = utcnow()  # sent to one person: it works once
     membership = db.session.scalar(
         select(Membership).where(Membership.plan_id == invitation.plan_id, Membership.user_id == user.id)
     )
@@ -267,6 +327,7 @@ def accept_invitation(invitation: Invitation, user: Any) -> tuple[str, bool]:
         return invitation.role, True
     role = roles.stronger(membership.role, invitation.role)
     if role == membership.role:
+        db.session.commit()
         return role, False
     membership.role = role
     db.session.commit()

@@ -1,4 +1,5 @@
-"""Rate limits on log-in, sign-up, password and account-change attempts, counted in the app's own database.
+"""Rate limits on log-in, sign-up, password, account-change and invitation attempts, counted in the
+app's own database.
 
 `DatabaseStorage` is a storage for the `limits` library (which Flask-Limiter uses), registered
 under the scheme `planner-db://`: RATELIMIT_STORAGE_URI selects it. Its counters live in the
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, request, session
+from limits import parse_many
 from limits.errors import ConfigurationError
 from limits.storage import Storage
 from sqlalchemy import case, delete, func, select
@@ -109,11 +111,21 @@ class DatabaseStorage(Storage):
 # ---------------------------------------------------------------- the limits on attempts
 
 
+def _account_key_for(email: str) -> str:
+    """The counters' name for an account, from its e-mail address. Hashed: the counters table
+    need not hold anyone's address, and a long address still fits the key column."""
+    return "account:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+
+
 def _account_key() -> str:
-    """The account an attempt is about, from the form's e-mail field. Hashed: the counters
-    table need not hold anyone's address, and a long address still fits the key column."""
-    email = normalize_email(request.form.get("email", ""))
-    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    """The account an attempt is about, from the form's e-mail field."""
+    return _account_key_for(request.form.get("email", ""))
+
+
+def _reset_key() -> str:
+    """Reset requests are counted apart from log-in attempts: someone who used up an account's
+    log-in attempts must not be able to stop its owner from asking for a reset link."""
+    return "reset:" + _account_key().removeprefix("account:")
 
 
 def _address_key() -> str:
@@ -121,12 +133,24 @@ def _address_key() -> str:
     return "address:" + (request.remote_addr or "unknown")
 
 
-def _signed_in_key() -> str:
-    """The signed-in account, for its own forms: what they name may be a new address. Read
-    from the signed session, not `current_user`: loading the account would begin the request's
-    write transaction (planner/sqlite.py), and the counter's own connection would wait for it."""
+def _signed_in_id() -> str | None:
+    """The signed-in account's id, read from the signed session, not `current_user`: loading
+    the account would begin the request's write transaction (planner/sqlite.py), and the
+    counter's own connection would wait for it."""
     user_id = str(session.get("_user_id", "")).partition(":")[0]
-    return f"user:{user_id}" if user_id.isdigit() else _account_key()
+    return user_id if user_id.isdigit() else None
+
+
+def _signed_in_key() -> str:
+    """The signed-in account, for its own forms: what they name may be a new address."""
+    user_id = _signed_in_id()
+    return f"user:{user_id}" if user_id else _account_key()
+
+
+def _inviter_key() -> str:
+    """Invitations sent, per facilitator and plan."""
+    plan_id = (request.view_args or {}).get("plan_id")
+    return f"invite:{_signed_in_id() or _address_key()}:{plan_id}"
 
 
 def _limited(view: Callable[..., Any], account_key: Callable[[], str]) -> Callable[..., Any]:
@@ -146,8 +170,32 @@ def limit_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
     return _limited(view, _account_key)
 
 
+def limit_reset_requests(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The same limits on asking for a reset link, counted apart from log-in attempts."""
+    return _limited(view, _reset_key)
+
+
 def limit_account_changes(view: Callable[..., Any]) -> Callable[..., Any]:
     """The same limits on a signed-in person's own account forms (password, name and e-mail),
     counted per account: each asks for the current password, which must not be guessable
     from an open session."""
     return _limited(view, _signed_in_key)
+
+
+def limit_invitations(view: Callable[..., Any]) -> Callable[..., Any]:
+    """INVITE_LIMIT on invitations sent to addresses, per facilitator and plan."""
+    return limiter.limit(lambda: current_app.config["INVITE_LIMIT"], key_func=_inviter_key, methods=["POST"])(view)
+
+
+def forget_log_in_attempts(email: str) -> None:
+    """Clear an account's log-in count (LOGIN_LIMIT_PER_ACCOUNT): after its owner proved
+    themselves with a reset link, they may log in at once. The per-address count stays."""
+    # The counter's identifiers as Flask-Limiter builds them: [prefix,] key, scope (the endpoint).
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+    identifiers = [prefix] if prefix else []
+    identifiers += [_account_key_for(email), LOG_IN_ENDPOINT]
+    for item in parse_many(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]):
+        limiter.limiter.clear(item, *identifiers)
+
+
+LOG_IN_ENDPOINT = "accounts.login"

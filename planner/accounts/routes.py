@@ -1,16 +1,20 @@
 """Log in, log out, sign up, change a name, e-mail or password, and reset a forgotten password.
 
 Log-in, sign-up and reset requests are rate-limited per account and per address
-(`ratelimit.limit_attempts`), and so are a signed-in person's changes to their own account
-(`ratelimit.limit_account_changes`). Links between these pages keep `?next=`, so that whoever
-came from an invitation gets back to it however they sign in. Every form posts, then
-redirects (POST-redirect-GET); a form that fails is shown again with its errors and status 422.
+(`ratelimit.limit_attempts`; reset requests are counted apart, so that used-up log-in attempts
+never stop the owner from asking for a link), and so are a signed-in person's changes to their
+own account (`ratelimit.limit_account_changes`). The page over a limit says what still works:
+a reset link, after which logging in works at once (`ratelimit.forget_log_in_attempts`).
+Links between these pages keep `?next=`, so that whoever came from an invitation gets back to
+it however they sign in. Every form posts, then redirects (POST-redirect-GET); a form that
+fails is shown again with its errors and status 422.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from planner.accounts import users
 from planner.accounts.auth import safe_next, sign_in, sign_out
@@ -23,9 +27,27 @@ from planner.accounts.forms import (
     SignupForm,
 )
 from planner.accounts.mail import send_password_reset
-from planner.accounts.ratelimit import limit_account_changes, limit_attempts
+from planner.accounts.ratelimit import (
+    forget_log_in_attempts,
+    limit_account_changes,
+    limit_attempts,
+    limit_reset_requests,
+)
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.errorhandler(429)
+def too_many(error: HTTPException):
+    """Over a limit on these pages: say what still works. Log-in and sign-up attempts are
+    counted apart from reset links, so the owner of an account under attack can still get in."""
+    reset = (
+        None
+        if request.endpoint in ("accounts.reset_request", "accounts.account", "accounts.profile")
+        else (url_for("accounts.reset_request", next=_next_url()))
+    )
+    headers = {k: v for k, v in error.get_response().headers.items() if k == "Retry-After"}
+    return render_template("accounts/too_many.html", reset_url=reset), 429, headers
 
 
 def _next_url() -> str | None:
@@ -126,7 +148,7 @@ def profile():
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
-@limit_attempts
+@limit_reset_requests
 def reset_request():
     next_url = _next_url()
     form = ResetRequestForm()
@@ -151,7 +173,9 @@ def reset_password(token: str):
         return render_template("accounts/reset_password.html", form=None, next_url=next_url), 404
     form = ResetForm()
     if form.validate_on_submit():
-        users.set_password(user, form.password.data)
+        email = user.email  # read now: after the commit, reading it again would wait on SQLite's lock
+        users.set_password(user, form.password.data)  # ends every session of the account
+        forget_log_in_attempts(email)  # they proved who they are: logging in works at once
         sign_in(user)
         flash("Your new password is set, and you are logged in.", "success")
         return redirect(next_url or _home())

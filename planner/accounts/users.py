@@ -1,6 +1,7 @@
 """Accounts: creating them, changing their name, e-mail and password, and password-reset links.
 
-Passwords are hashed with Werkzeug's default (scrypt). A reset link is a token signed with
+Passwords are hashed with Werkzeug's default (scrypt); a new password ends every log-in
+session of the account. A reset link is a token signed with
 SECRET_KEY that carries the account's id and a fingerprint of its current password hash: once
 the password changes, by this link or any other way, every older link stops working. Links
 also expire (PASSWORD_RESET_MAX_AGE).
@@ -11,12 +12,13 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from planner.accounts import sessions
 from planner.accounts.models import User
 from planner.extensions import db
 
@@ -128,6 +130,9 @@ def set_password(user: User, password: str) -> None:
     if problem := password_problem(password):
         raise AccountError(problem)
     user.password_hash = generate_password_hash(password)
+    # A new password ends every session of the account, this one too: whoever set it is
+    # signed in afresh by the page (`auth.sign_in`), and a stolen cookie is worth nothing.
+    sessions.end_all(user.id)
     db.session.commit()
 
 
@@ -163,13 +168,28 @@ def user_for_reset_token(token: str) -> User | None:
     return user
 
 
+# Where links point when neither BASE_URL nor TRUSTED_HOSTS says (`make run` on this machine).
+LOCAL_URL = "http://127.0.0.1:5000"
+
+
 def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link for an e-mail or the command line. BASE_URL, when set, decides the
-    scheme and host, so that a forged Host header cannot steer where a reset link points."""
+    """An absolute link for an e-mail, the log or the command line. Its scheme and host come
+    from BASE_URL; else, when TRUSTED_HOSTS is set, from the request (Flask has refused any
+    other Host with 400); else LOCAL_URL. Never from a Host header nobody checked: a forged one
+    must not steer where a reset link or an invitation points."""
+    config = current_app.config
+    if config.get("BASE_URL"):
+        return config["BASE_URL"] + url_for(endpoint, **values)
+    if config.get("TRUSTED_HOSTS") and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return LOCAL_URL + url_for(endpoint, **values)
+
+
+def page_url(endpoint: str, **values: object) -> str:
+    """An absolute link shown on a page to the person who asked for it (a new invitation
+    link): BASE_URL's, else the address their own browser used."""
     base = current_app.config.get("BASE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
 
 
 def reset_url(user: User, next_url: str | None = None) -> str:

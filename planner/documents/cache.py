@@ -1,4 +1,5 @@
-"""The PDF cache: each plan's PDF is kept on disk until something that changes it changes.
+"""The document cache: each plan's PDF, Word and Markdown files are kept on disk until something
+that changes them changes.
 
 A large plan takes WeasyPrint tens of seconds to lay out; downloading it again, unchanged,
 should cost a file read.  The cache lives on disk (`PDF_CACHE_DIR`, by default in the
@@ -16,16 +17,24 @@ The key (`document_key`) names everything that changes the PDF's bytes:
 * the code that draws the PDF (`code_version`): templates, static assets, the app's Python
   source and WeasyPrint's version, hashed once per process.  A deploy starts a new set of keys.
 
-The key doubles as the download's ETag.  Files are written to a temporary name in the cache
-directory and renamed into place (`os.replace` is atomic), so a reader sees the whole PDF or
-nothing; a file that is not a whole PDF anyway (a crash, a full disk, a hand edit) is thrown
-away and rendered again.  Writing a plan's new PDF deletes its older ones.  Only names made by
-`document_key` are ever opened, and each must resolve to a regular file directly inside the cache
-directory: no key, however it was made, reads or writes anywhere else.
+The same key names the plan's Word (`<key>.docx`) and Markdown (`<key>.md`) files, made in the
+web process (they take a fraction of a PDF's time, but a long plan's Word file still takes
+seconds).  The key doubles as the download's ETag.  Files are written to a temporary name in the
+cache directory and renamed into place (`os.replace` is atomic), so a reader sees the whole file
+or nothing; a file that is not whole anyway (a crash, a full disk, a hand edit) is thrown away
+and rendered again.  Writing a plan's new file deletes its older ones of that format.  Only
+names made by `document_key` are ever opened, and each must resolve to a regular file directly
+inside the cache directory: no key, however it was made, reads or writes anywhere else.
 
-Besides the PDFs, the directory holds what lets processes that share it work together without
-sharing memory (`planner/documents/prerender.py` uses them): a lock file per plan, held while
-one of them draws that plan's PDF; one lock for the background sweep, so that a machine draws
+Besides the files, the directory holds *failure marks*, `<key>.failed`, which say that the
+plan's PDF for that key could not be drawn within the render limits ("time", "memory") or at all
+("error"): every process sees them, so a plan too long to print is not drawn again and again
+until it changes (or the day, or the code, does).  An "error" mark is trusted for
+`ERROR_RETRY_SECONDS` only: a passing fault should not outlive a few minutes.
+
+It also holds what lets processes that share it work together without sharing memory
+(`planner/documents/prerender.py` uses them): a lock file per plan and format, held while one
+of them draws that plan's file; one lock for the background sweep, so that a machine draws
 one PDF ahead at a time; and *wanted marks*, empty files named `<key>.wanted` that say someone
 is waiting for that PDF, whichever process's worker sees them first.
 """
@@ -36,6 +45,7 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import io
 import os
 import re
 import stat
@@ -54,6 +64,16 @@ from planner.documents.fetcher import ASSET_TYPES
 
 SUFFIX = ".pdf"
 WANTED = ".wanted"
+FAILED = ".failed"
+# The formats kept, by suffix; each has a test of a whole file (see `_is_whole`).
+SUFFIXES = (".pdf", ".docx", ".md")
+FAILURES = ("time", "memory", "error")
+ERROR_RETRY_SECONDS = 600
+# Markdown has no end marker of its own: its file ends with one of ours, the SHA-256 of the text
+# before it, and is read back whole (it is small) and checked.
+_SEALED = ".md"
+_SEAL = b"\n%%planner-sha256:"
+_SEAL_BYTES = len(_SEAL) + 64
 # "<plan id>-<32 hex digits>": nothing else is a key, so nothing else becomes a file name.
 KEY_PATTERN = re.compile(r"[1-9][0-9]{0,18}-[0-9a-f]{32}")
 _TEMP_PREFIX = ".tmp-"
@@ -128,42 +148,66 @@ def plan_id_of(key: str) -> int:
 # ---------------------------------------------------------------- the store
 
 
-def _is_whole_pdf(fh: BinaryIO, size: int) -> bool:
-    """Whether the open file holds a PDF from its header to its end-of-file marker."""
+def _is_whole(fh: BinaryIO, size: int, suffix: str) -> bool:
+    """Whether the open file holds a whole file of its format: a PDF from its header to its
+    end-of-file marker, a Word file (a zip) from its first entry to its central directory's end,
+    Markdown that is not empty."""
     fh.seek(0)
     head = fh.read(5)
     fh.seek(max(0, size - _TAIL_BYTES))
     tail = fh.read()
     fh.seek(0)
-    return head == b"%PDF-" and b"%%EOF" in tail
+    if suffix == ".pdf":
+        return head == b"%PDF-" and b"%%EOF" in tail
+    if suffix == ".docx":
+        return head.startswith(b"PK\x03\x04") and b"PK\x05\x06" in tail
+    return _unsealed(fh.read()) is not None
+
+
+def _sealed(data: bytes) -> bytes:
+    return data + _SEAL + hashlib.sha256(data).hexdigest().encode("ascii")
+
+
+def _unsealed(stored: bytes) -> bytes | None:
+    """The text a sealed file holds, if its seal matches it."""
+    data, seal = stored[:-_SEAL_BYTES], stored[-_SEAL_BYTES:]
+    if not seal.startswith(_SEAL) or seal[len(_SEAL) :] != hashlib.sha256(data).hexdigest().encode("ascii"):
+        return None
+    return data
+
+
+def _check_suffix(suffix: str) -> str:
+    if suffix not in SUFFIXES:
+        raise BadKey(f"not a kept format: {suffix[:20]!r}")
+    return suffix
 
 
 class PdfCache:
-    """PDF files in one directory, named by their keys.
+    """PDF (and Word and Markdown) files in one directory, named by their keys.
 
-    PDFs are handed out as open files rather than paths: a plan's newer PDF, written by
+    Files are handed out as open files rather than paths: a plan's newer PDF, written by
     another process a moment later, deletes this one's name, and an open file survives that.
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory).resolve()
 
-    def path(self, key: str) -> Path:
-        """Where the PDF for `key` lives; BadKey for anything but a key `document_key` makes."""
+    def path(self, key: str, suffix: str = SUFFIX) -> Path:
+        """Where the file for `key` lives; BadKey for anything but a key `document_key` makes."""
         plan_id_of(key)
-        path = self.directory / f"{key}{SUFFIX}"
+        path = self.directory / f"{key}{_check_suffix(suffix)}"
         # The pattern already rules out separators and dots; this is the second wall.
         if path.parent != self.directory:
             raise BadKey("a key must name a file directly inside the cache directory")
         return path
 
-    def open(self, key: str) -> BinaryIO | None:
-        """The cached PDF for `key`, open for reading, if there is a whole one.
+    def open(self, key: str, suffix: str = SUFFIX) -> BinaryIO | None:
+        """The cached file for `key`, open for reading, if there is a whole one.
 
-        A file that is not a whole PDF is deleted.  A symlink is neither followed nor served:
-        this cache never makes one.
+        A file that is not whole is deleted.  A symlink is neither followed nor served: this
+        cache never makes one.
         """
-        path = self.path(key)
+        path = self.path(key, suffix)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
@@ -174,8 +218,12 @@ class PdfCache:
         fh = os.fdopen(fd, "rb")
         try:
             info = os.fstat(fd)
-            if stat.S_ISREG(info.st_mode) and info.st_size and _is_whole_pdf(fh, info.st_size):
-                return fh
+            if stat.S_ISREG(info.st_mode) and info.st_size and _is_whole(fh, info.st_size, suffix):
+                if suffix != _SEALED:
+                    return fh
+                with fh:
+                    fh.seek(0)
+                    return io.BytesIO(_unsealed(fh.read()) or b"")
         except BaseException:
             fh.close()
             raise
@@ -183,14 +231,23 @@ class PdfCache:
         self._discard(path)
         return None
 
-    def put(self, key: str, data: bytes) -> BinaryIO:
-        """Store `data` as the PDF for `key`, atomically, and forget the plan's older PDFs.
+    def put(self, key: str, data: bytes, suffix: str = SUFFIX) -> BinaryIO:
+        """Store `data` as the file for `key`, atomically, and forget the plan's older ones.
 
         Returns the stored file, open for reading.
         """
-        path = self.path(key)
+        path = self.path(key, suffix)
+        if suffix == _SEALED:
+            self._write(path, _sealed(data)).close()
+            fh: BinaryIO = io.BytesIO(data)
+        else:
+            fh = self._write(path, data)
+        self.prune(plan_id_of(key), keep=key, suffix=suffix)
+        return fh
+
+    def _write(self, path: Path, data: bytes) -> BinaryIO:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=_TEMP_PREFIX, suffix=SUFFIX)
+        fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=_TEMP_PREFIX, suffix=path.suffix)
         fh = os.fdopen(fd, "w+b")
         try:
             fh.write(data)
@@ -204,17 +261,19 @@ class PdfCache:
                 os.unlink(temp_name)
             raise
         fh.seek(0)
-        self.prune(plan_id_of(key), keep=key)
         return fh
 
-    def prune(self, plan_id: int, *, keep: str | None = None) -> None:
-        """Delete the plan's PDFs other than `keep`, and temporary files that writers left behind."""
+    def prune(self, plan_id: int, *, keep: str | None = None, suffix: str | None = None) -> None:
+        """Delete the plan's files other than `keep`'s (of `suffix`'s format, or of every format
+        and the failure marks), and temporary files that writers left behind."""
         if not self.directory.is_dir():
             return
-        keep_name = f"{keep}{SUFFIX}" if keep else None
-        for path in self.directory.glob(f"{int(plan_id)}-*{SUFFIX}"):
-            if path.name != keep_name:
-                self._discard(path)
+        suffixes = (suffix, FAILED) if suffix == SUFFIX else (suffix,) if suffix else (*SUFFIXES, FAILED)
+        for kind in suffixes:
+            keep_name = f"{keep}{kind}" if keep else None
+            for path in self.directory.glob(f"{int(plan_id)}-*{kind}"):
+                if path.name != keep_name:
+                    self._discard(path)
         cutoff = time.time() - _STALE_TEMP_SECONDS
         for path in self.directory.glob(f"{_TEMP_PREFIX}*"):
             with contextlib.suppress(FileNotFoundError):
@@ -222,11 +281,12 @@ class PdfCache:
                     path.unlink()
 
     def forget(self, plan_id: int) -> None:
-        """Delete every PDF of a plan (when the plan is deleted)."""
+        """Delete every file of a plan (when the plan is deleted)."""
         self.prune(plan_id)
         for path in self.directory.glob(f"{int(plan_id)}-*{WANTED}"):
             self._discard(path)
-        self._discard(self.directory / f"{int(plan_id)}.lock")
+        for path in self.directory.glob(f"{int(plan_id)}.*lock"):
+            self._discard(path)
 
     def has(self, key: str) -> bool:
         """Whether a whole PDF for `key` is stored."""
@@ -235,6 +295,34 @@ class PdfCache:
             return False
         fh.close()
         return True
+
+    # ------------------------------------------------------------ failure marks
+
+    def fail(self, key: str, limit: str) -> None:
+        """Remember, for every process, that the PDF for `key` could not be drawn (`limit`)."""
+        if limit not in FAILURES:
+            raise ValueError(f"not a failure: {limit!r}")
+        path = self.path(key).with_suffix(FAILED)
+        self._write(path, limit.encode("ascii")).close()
+        self.prune(plan_id_of(key), keep=key, suffix=SUFFIX)
+
+    def failure(self, key: str) -> str | None:
+        """Why the PDF for `key` could not be drawn ("time", "memory", "error"), if it could not."""
+        path = self.path(key).with_suffix(FAILED)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            self._discard(path)
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            limit = fh.read(16).decode("ascii", "replace") if stat.S_ISREG(info.st_mode) else ""
+        if limit not in FAILURES or (limit == "error" and time.time() - info.st_mtime > ERROR_RETRY_SECONDS):
+            self._discard(path)
+            return None
+        return limit
 
     # ------------------------------------------------------------ wanted marks
 
@@ -287,9 +375,11 @@ class PdfCache:
             os.close(fd)  # closing the file releases the lock
 
     @contextlib.contextmanager
-    def _rendering(self, plan_id: int) -> Iterator[None]:
-        """One render of a plan at a time, across every thread and process sharing the directory."""
-        with self._locked(f"{int(plan_id)}.lock", wait=True):
+    def _rendering(self, plan_id: int, suffix: str = SUFFIX) -> Iterator[None]:
+        """One render of a plan's file at a time, across every thread and process sharing the
+        directory.  Each format has its own lock: a Word download does not wait for a PDF."""
+        name = f"{int(plan_id)}.lock" if suffix == SUFFIX else f"{int(plan_id)}{_check_suffix(suffix)}.lock"
+        with self._locked(name, wait=True):
             yield
 
     def try_rendering(self, plan_id: int) -> contextlib.AbstractContextManager[bool]:
@@ -300,23 +390,23 @@ class PdfCache:
         """The one background sweep of this directory, if none is under way (yields True)."""
         return self._locked(".sweep.lock", wait=False)
 
-    def open_or_render(self, key: str, render: Callable[[], bytes]) -> BinaryIO:
-        """The cached PDF for `key`, open for reading, rendered and stored first if there is none.
+    def open_or_render(self, key: str, render: Callable[[], bytes], suffix: str = SUFFIX) -> BinaryIO:
+        """The cached file for `key`, open for reading, rendered and stored first if there is none.
 
-        Two requests for the same new PDF (a double click, two colleagues) render it once: the
+        Two requests for the same new file (a double click, two colleagues) render it once: the
         second waits for the first and then reads its file.
         """
-        fh = self.open(key)
+        fh = self.open(key, suffix)
         if fh is not None:
             return fh
-        with self._rendering(plan_id_of(key)):
-            fh = self.open(key)
+        with self._rendering(plan_id_of(key), suffix):
+            fh = self.open(key, suffix)
             if fh is None:
-                fh = self.put(key, render())
+                fh = self.put(key, render(), suffix)
         return fh
 
 
 def pdf_cache(app: Flask | None = None) -> PdfCache | None:
-    """The app's PDF cache, or None when `PDF_CACHE_DIR` is empty (caching switched off)."""
+    """The app's document cache, or None when `PDF_CACHE_DIR` is empty (caching switched off)."""
     directory = (app or current_app).config.get("PDF_CACHE_DIR")
     return PdfCache(directory) if directory else None

@@ -4,8 +4,10 @@ A PDF takes seconds to draw (tens of seconds for a large plan), and it changes w
 So, once a plan's edits settle (`PDF_SETTLE_SECONDS` with no new revision), a background worker
 draws its PDF into the cache (`planner/documents/cache.py`), under the key a download would ask
 for.  A download of a plan nobody is changing right now then finds it there.  Someone who asks
-while no PDF is ready (`ready_or_wanted`, behind the status endpoint the download button polls)
-leaves a *wanted mark*, and the worker draws that PDF next, settled or not.
+while no PDF is ready (`state`, behind the status endpoint the download button polls)
+leaves a *wanted mark*, and the worker draws that PDF next, settled or not.  So does a download
+that finds no PDF (`wait_for`): it waits a few seconds, not the whole render.  The worker draws
+wanted PDFs even with `PDF_PRERENDER` off (`background`); only drawing ahead stops.
 
 Several app processes (gunicorn's workers) may share one database and one cache directory, and
 none of them decides anything from its own memory:
@@ -16,6 +18,10 @@ none of them decides anything from its own memory:
   PDF ahead at a time, in the render process, and the other processes keep serving pages;
 - a plan's PDF is drawn under that plan's lock file, which the download route takes too: a
   revision is drawn once, by whoever gets there first, and the others read its file.
+
+A PDF that cannot be drawn within the render limits (`planner/documents/render.py`), or at all,
+gets a failure mark in the cache directory instead: no process draws that revision again, and
+a download of it says so at once (`state`).
 
 Each process starts its worker thread with its first request (`ensure_worker`), never at import:
 a thread started before gunicorn forks would not exist in the workers.  With
@@ -29,56 +35,90 @@ import os
 import threading
 import time
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Flask, current_app
 from sqlalchemy import select
 
 from planner.documents import cache
-from planner.documents.render import render_pdf, use_render_process
+from planner.documents.render import PdfTooLong, render_pdf, use_render_process
 from planner.extensions import db
 from planner.models import Plan, utcnow
 from planner.plans import store
 
 log = logging.getLogger(__name__)
 
-# Keys whose drawing failed in this process: not tried again here until the plan changes, so a
-# plan WeasyPrint cannot draw does not keep a core busy.  (It decides nothing else: any other
-# process may still try once, and a download still draws it in the request.)
-_failed: set[str] = set()
-_FAILED_LIMIT = 1000
+READY, DRAWING = "ready", "drawing"  # a `state`, besides the failures of `cache.FAILURES`
 
 
 def enabled(app: Flask) -> bool:
+    """Whether PDFs are drawn ahead, once edits settle (`PDF_PRERENDER`, and a cache to keep them)."""
     return bool(app.config.get("PDF_PRERENDER")) and cache.pdf_cache(app) is not None
 
 
-def ready_or_wanted(plan: Any, today: date) -> bool:
-    """Whether `plan`'s PDF for `today` can be downloaded without waiting for it to be drawn.
+def background(app: Flask) -> bool:
+    """Whether a worker draws the PDFs that downloads wait for: whenever there is a cache and a
+    worker (`PDF_PRERENDER_POLL_SECONDS`), even with drawing ahead off, so that no download has
+    to hold its request open for a whole render.  (With `PDF_PRERENDER` and no poll, tests drive
+    `sweep` themselves.)"""
+    if cache.pdf_cache(app) is None:
+        return False
+    return enabled(app) or float(app.config.get("PDF_PRERENDER_POLL_SECONDS", 0)) > 0
 
-    When it cannot, the PDF is marked as wanted, so that a worker draws it next.  With no
-    background drawing (or no cache), there is nothing to wait for: the download draws it.
+
+def state(plan: Any, today: date) -> str:
+    """Whether `plan`'s PDF for `today` is READY to download at once, still DRAWING, or could not
+    be drawn: then the failure ("time", "memory", "error").
+
+    When it is neither ready nor failed, the PDF is marked as wanted, so that a worker draws it
+    next.  With no background drawing (or no cache), there is nothing to wait for: the download
+    draws it, so it is READY unless it is known to have failed.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pdfs = cache.pdf_cache(app)
-    if pdfs is None or not enabled(app):
-        return True
+    if pdfs is None:
+        return READY
     key = cache.document_key(plan, today)
-    if pdfs.has(key):
-        return True
+    if failure := pdfs.failure(key):
+        return failure
+    if not background(app) or pdfs.has(key):
+        return READY
     pdfs.want(key)
     wake(app)
-    return False
+    return DRAWING
 
 
-def _candidates(pdfs: cache.PdfCache, now: datetime, settle: float, days: float, version: str) -> list[int]:
-    """Plans whose PDF for today is not stored: the waited-for ones, then the settled ones, newest
-    edit first.  One query, and a look in the directory per plan, every sweep."""
+def wait_for(pdfs: cache.PdfCache, key: str, seconds: float) -> BinaryIO | str | None:
+    """The PDF for `key`, open, once a worker has drawn it; or its failure; or None after
+    `seconds` with neither.  Marks it as wanted first, so that a worker draws it next."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + seconds
+    pause = 0.05
+    while True:
+        if (fh := pdfs.open(key)) is not None:
+            return fh
+        if failure := pdfs.failure(key):
+            return failure
+        if time.monotonic() >= deadline:
+            return None
+        pdfs.want(key)  # again each time: a worker that saw an older revision dropped the mark
+        wake(app)
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.5)
+
+
+def _candidates(
+    pdfs: cache.PdfCache, now: datetime, settle: float, days: float, version: str, *, ahead: bool = True
+) -> list[int]:
+    """Plans whose PDF for today is not stored: the waited-for ones, then (`ahead`) the settled
+    ones, newest edit first.  One query, and a look in the directory per plan, every sweep."""
     wanted = []
     for key in pdfs.wanted():
         plan_id = cache.plan_id_of(key)
         if plan_id not in wanted:
             wanted.append(plan_id)
+    if not ahead:
+        return wanted
     today = date.today()
     settled = db.session.execute(
         select(Plan.id, Plan.revision, Plan.created_at, Plan.updated_at)
@@ -96,7 +136,7 @@ def sweep(app: Flask, *, now: datetime | None = None) -> str | None:
     when another process is sweeping the same cache directory.
     """
     pdfs = cache.pdf_cache(app)
-    if pdfs is None or not enabled(app):
+    if pdfs is None or not background(app):
         return None
     with pdfs.try_sweeping() as mine:
         if not mine:
@@ -106,7 +146,7 @@ def sweep(app: Flask, *, now: datetime | None = None) -> str | None:
             days = float(app.config.get("PDF_PRERENDER_DAYS", 7))
             # Once per sweep: in debug mode the code's hash is taken anew at every call.
             version = cache.code_version(app)
-            candidates = _candidates(pdfs, now or utcnow(), settle, days, version)
+            candidates = _candidates(pdfs, now or utcnow(), settle, days, version, ahead=enabled(app))
         for plan_id in candidates:
             with app.app_context():  # one per plan: its connection goes back to the pool after
                 key = _draw_if_missing(pdfs, plan_id, version)
@@ -128,7 +168,7 @@ def _draw_if_missing(pdfs: cache.PdfCache, plan_id: int, version: str) -> str | 
     for mark in marks:
         if mark != key:  # asked for an older revision: whoever waits asks again for this one
             pdfs.unwant(mark)
-    if key in _failed or pdfs.has(key):
+    if pdfs.failure(key) or pdfs.has(key):
         pdfs.unwant(key)
         return None
     with pdfs.try_rendering(plan_id) as mine:
@@ -142,11 +182,20 @@ def _draw_if_missing(pdfs: cache.PdfCache, plan_id: int, version: str) -> str | 
         started = time.monotonic()
         try:
             pdf = render_pdf(doc, today=today, separate_process=use_render_process())
+        except PdfTooLong as error:
+            log.warning(
+                "the PDF of plan %s (key %s) is too long to draw: it reached the %s limit after %.1f s",
+                plan_id,
+                key,
+                error.limit,
+                time.monotonic() - started,
+            )
+            pdfs.fail(key, error.limit)
+            pdfs.unwant(key)
+            return None
         except Exception:
             log.exception("could not draw the PDF of plan %s in the background", plan_id)
-            if len(_failed) >= _FAILED_LIMIT:
-                _failed.clear()
-            _failed.add(key)
+            pdfs.fail(key, "error")
             pdfs.unwant(key)
             return None
         pdfs.put(key, pdf).close()
@@ -199,7 +248,7 @@ def ensure_worker(app: Flask) -> Worker | None:
     if worker is not None and worker.alive():
         return worker
     poll = float(app.config.get("PDF_PRERENDER_POLL_SECONDS", 0))
-    if poll <= 0 or not enabled(app):
+    if poll <= 0 or not background(app):
         return None
     with _workers_lock:
         worker = app.extensions.get(_EXTENSION)

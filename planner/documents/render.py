@@ -10,15 +10,36 @@ all of it holding the GIL.  Drawn inside a threaded web worker, a PDF would slow
 request that worker serves (a workshop's live streams among them).  So the app can draw PDFs
 in a *render process*: one per app process, started on first use, that does nothing else
 (`render_pdf(..., separate_process=True)`; see `use_render_process` for when the routes do).
+
+The render process has limits, so that one very long plan cannot take the server with it:
+
+* a memory ceiling (`PDF_RENDER_MEMORY_MB`, the process's address space, `RLIMIT_AS`): past it
+  an allocation fails and the render ends with `PdfTooLong("memory")`;
+* a time limit (`PDF_RENDER_TIMEOUT_SECONDS` of CPU time, `RLIMIT_CPU`, set afresh for each
+  render): past it the kernel stops the process, and the render ends with `PdfTooLong("time")`.
+  CPU time rather than the clock, so that a busy machine does not make a plan "too long".  The
+  clock is watched too: a render process that uses no CPU at all for as long as the limit (it
+  waits on something, and the CPU limit would never come) is stopped the same way;
+* a process that grew (its peak memory above `PDF_RENDER_KEEP_MB` after a render) is replaced,
+  so that the memory a long plan took goes back to the machine.  Its successor starts at once
+  and scans the fonts while nobody waits.
+
+A render that hits a limit leaves a new process behind for the next one.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
+import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
@@ -35,6 +56,8 @@ from planner.documents.fetcher import ASSET_BASE, AssetFetcher
 
 # File names come from the same slug as the JSON download's, so every format is named alike.
 from planner.interchange.transfer import slugify as slug
+
+log = logging.getLogger(__name__)
 
 STYLESHEET = "print.css"
 SCRIPT = "document.js"
@@ -116,6 +139,14 @@ def render_html(
 PDF_OPTIONS: dict[str, Any] = {"pdf_tags": True}
 
 
+class PdfTooLong(Exception):
+    """The PDF could not be drawn within the render limits: `limit` is "time" or "memory"."""
+
+    def __init__(self, limit: str) -> None:
+        super().__init__(f"the PDF could not be drawn within the {limit} limit")
+        self.limit = limit
+
+
 def _write_pdf(html: str, static_folder: str) -> bytes:
     """WeasyPrint's part, in whichever process draws the PDF (no app needed)."""
     fetcher = AssetFetcher(static_folder)
@@ -128,21 +159,124 @@ def _write_pdf(html: str, static_folder: str) -> bytes:
     return pdf
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_memory_kb() -> int:
+    """This process's peak resident memory so far (VmHWM), in KiB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def _write_pdf_limited(html: str, static_folder: str, cpu_seconds: float) -> tuple[bytes, int]:
+    """`_write_pdf` in the render process, within `cpu_seconds` of CPU time; with the peak memory.
+
+    The soft CPU limit counts from what the process has used so far (the font scan, earlier
+    PDFs) and is lifted again afterwards; the kernel sends SIGXCPU, which ends the process,
+    when a render goes past it.
+    """
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(_cpu_seconds() + cpu_seconds)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    try:
+        pdf = _write_pdf(html, static_folder)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+    return pdf, peak_memory_kb()
+
+
+def _cpu_ticks(processes: list[Any]) -> int | None:
+    """The CPU time the processes have used, in clock ticks (/proc/<pid>/stat), or None."""
+    total = 0
+    for process in processes:
+        try:
+            with open(f"/proc/{process.pid}/stat", encoding="ascii") as stat_file:
+                fields = stat_file.read().rpartition(")")[2].split()
+        except (OSError, TypeError):
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat(5)
+    return total
+
+
+def _result(future: Any, processes: list[Any], *, stalled_after: float) -> Any:
+    """The future's result, however long the render takes while it uses CPU (the CPU limit ends
+    it); FutureTimeout once its process has used none for `stalled_after` seconds on the clock.
+    On a busy machine a render gets a small share of a core, and is slow, not stuck."""
+    progress, last = time.monotonic(), _cpu_ticks(processes)
+    while True:
+        try:
+            return future.result(timeout=min(5.0, stalled_after))
+        except FutureTimeout:
+            now, ticks = time.monotonic(), _cpu_ticks(processes)
+            if ticks is None:  # no /proc: the clock alone, generously
+                if now - progress > 10 * stalled_after:
+                    raise
+            elif ticks != last:
+                progress, last = now, ticks
+            elif now - progress > stalled_after:
+                raise
+
+
+def _limits(app: Flask) -> tuple[float, int, int]:
+    """The render process's limits from the config: CPU seconds, memory ceiling and keep, in bytes."""
+    seconds = float(app.config.get("PDF_RENDER_TIMEOUT_SECONDS", 120))
+    memory = int(float(app.config.get("PDF_RENDER_MEMORY_MB", 1536)) * 1024 * 1024)
+    keep = int(float(app.config.get("PDF_RENDER_KEEP_MB", 512)) * 1024 * 1024)
+    return seconds, memory, keep
+
+
 def html_to_pdf(html: str, *, separate_process: bool = False) -> bytes:
     """PDF bytes for a document page rendered with `for_pdf=True`.
 
-    With `separate_process`, the render process draws it while this thread waits without
-    holding the GIL; requests for PDFs queue there one at a time, as they would for the lock.
+    With `separate_process`, the render process draws it, within its limits, while this thread
+    waits without holding the GIL; this process's PDFs go there one at a time, as they would
+    through the lock.  `PdfTooLong` when a limit stopped it.
     """
     static_folder = _static_folder()
     if not separate_process:
-        return _write_pdf(html, static_folder)
-    try:
-        return _render_process().submit(_write_pdf, html, static_folder).result()
-    except BrokenProcessPool:
-        # The render process died (killed, out of memory): the next PDF starts a new one.
-        stop_render_process()
-        raise
+        try:
+            return _write_pdf(html, static_folder)
+        except MemoryError:
+            raise PdfTooLong("memory") from None
+    seconds, memory, keep = _limits(current_app)
+    with _submit_lock:
+        pool = _render_process(memory)
+        future = pool.submit(_write_pdf_limited, html, static_folder, seconds)
+        processes = list(getattr(pool, "_processes", {}).values())
+        try:
+            pdf, peak_kb = _result(future, processes, stalled_after=max(seconds, 30.0))
+        except FutureTimeout:
+            log.warning("a PDF render used no CPU for %.0f s: stopping its process", max(seconds, 30.0))
+            _replace_render_process(pool, kill=processes)
+            raise PdfTooLong("time") from None
+        except BrokenProcessPool:
+            # The process ended: SIGXCPU is the time limit; anything else (the kernel's
+            # out-of-memory killer, a crash in C under the ceiling) is taken for memory.
+            for process in processes:
+                process.join(5)  # reaped, so that its exit code is known
+            codes = [process.exitcode for process in processes]
+            _replace_render_process(pool)
+            limit = "time" if -signal.SIGXCPU in codes else "memory"
+            log.warning("the render process ended during a PDF (exit %s): the %s limit", codes, limit)
+            raise PdfTooLong(limit) from None
+        except MemoryError:
+            _replace_render_process(pool)
+            log.warning("a PDF render reached the memory ceiling of %d MB", memory // 2**20)
+            raise PdfTooLong("memory") from None
+        if peak_kb * 1024 > keep:
+            log.info("the render process grew to %d MB: replacing it", peak_kb // 1024)
+            _replace_render_process(pool)
+    return pdf
 
 
 def render_pdf(doc: dict[str, Any], *, today: date | None = None, separate_process: bool = False) -> bytes:
@@ -156,8 +290,9 @@ def render_pdf(doc: dict[str, Any], *, today: date | None = None, separate_proce
 RENDERS_PER_PROCESS = 50
 
 _render_pool: ProcessPoolExecutor | None = None
-_render_pool_pid: int | None = None
+_render_pool_key: tuple[int, int] | None = None  # (this process's id, the memory ceiling)
 _render_pool_lock = threading.Lock()
+_submit_lock = threading.Lock()  # one PDF at a time in the render process, so its clock is its own
 
 
 def use_render_process(app: Flask | None = None) -> bool:
@@ -170,24 +305,52 @@ def use_render_process(app: Flask | None = None) -> bool:
     return bool(app.config.get("PDF_RENDER_PROCESS", not app.testing))
 
 
-def _render_process() -> ProcessPoolExecutor:
-    global _render_pool, _render_pool_pid
+def _render_process(memory: int) -> ProcessPoolExecutor:
+    global _render_pool, _render_pool_key
     with _render_pool_lock:
-        # A process forked from one that had a render process must start its own.
-        if _render_pool is None or _render_pool_pid != os.getpid():
-            _render_pool = ProcessPoolExecutor(
-                max_workers=1,
-                # "spawn" starts a fresh interpreter: forking a threaded web worker is unsafe.
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_render_process,
-                max_tasks_per_child=RENDERS_PER_PROCESS,
+        # A process forked from one that had a render process must start its own; a new
+        # ceiling needs a new process too (a process can lower its ceiling, never raise it).
+        if _render_pool is None or _render_pool_key != (os.getpid(), memory):
+            old, _render_pool = (
+                _render_pool,
+                ProcessPoolExecutor(
+                    max_workers=1,
+                    # "spawn" starts a fresh interpreter: forking a threaded web worker is unsafe.
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_render_process,
+                    initargs=(memory,),
+                    max_tasks_per_child=RENDERS_PER_PROCESS,
+                ),
             )
-            _render_pool_pid = os.getpid()
+            if old is not None and _render_pool_key is not None and _render_pool_key[0] == os.getpid():
+                old.shutdown(wait=False)
+            _render_pool_key = (os.getpid(), memory)
         return _render_pool
 
 
-def _start_render_process() -> None:
-    """Runs first in a new render process."""
+def _replace_render_process(pool: ProcessPoolExecutor, *, kill: list[Any] | None = None) -> None:
+    """Retire `pool`'s process (killed first, if `kill` names it) and start its successor now.
+
+    The successor scans the fonts while nobody waits, so the next PDF costs what it did.
+    """
+    global _render_pool, _render_pool_key
+    with _render_pool_lock:
+        if _render_pool is pool:
+            key, _render_pool, _render_pool_key = _render_pool_key, None, None
+        else:
+            key = None
+    for process in kill or ():
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if key is not None and key[0] == os.getpid():
+        _render_process(key[1]).submit(os.getpid)  # any small task: the process starts for it
+
+
+def _start_render_process(memory: int = 0) -> None:
+    """Runs first in a new render process: its memory ceiling, no core files, the fonts."""
+    if memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a render stopped at its limit leaves no core
     parent = multiprocessing.parent_process()
     if parent is not None:
         # A web worker that is killed (a timeout, out of memory) cannot stop its render process,
@@ -200,11 +363,19 @@ def _start_render_process() -> None:
     font_config()  # scan the fonts now, while nobody waits for a PDF
 
 
+def render_process_pids() -> list[int]:
+    """The process ids of this process's render process (none, or one): for tests and benches."""
+    with _render_pool_lock:
+        pool = _render_pool
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    return [process.pid for process in processes if process.is_alive()]
+
+
 def stop_render_process() -> None:
     """Stop this process's render process, if it has one (a new one starts when needed)."""
-    global _render_pool, _render_pool_pid
+    global _render_pool, _render_pool_key
     with _render_pool_lock:
-        pool, _render_pool, _render_pool_pid = _render_pool, None, None
+        pool, _render_pool, _render_pool_key = _render_pool, None, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -2,14 +2,27 @@
 
 Every download is an attachment named after the plan, private to the browser that asked, and
 tagged with the plan's document key (`cache.document_key`), so that asking again for an
-unchanged plan is answered "304 Not Modified" without rendering anything.  PDFs, which take
-seconds to draw, are also kept on disk by `planner.documents.cache` and sent from there, and
-drawn ahead of the download by `planner.documents.prerender`.
+unchanged plan is answered "304 Not Modified" without rendering anything.  Every format is
+also kept on disk by `planner.documents.cache`, per plan revision, and sent from there; PDFs,
+which take seconds to draw, are drawn ahead of the download by `planner.documents.prerender`.
 
 The PDF's status (`/document/pdf-status`) says whether the PDF can be downloaded at once; the
 download buttons' script (static/document.js) asks it first and says "Preparing the PDF…"
 until it can, rather than leave a silent request open for as long as drawing takes.  Without
-the script, the button is a plain link and the download draws the PDF itself.
+the script, the button is a plain link.  A download that finds no PDF waits for the worker at
+most `PDF_WAIT_SECONDS`, well under a proxy's timeout; then it answers with a page instead:
+
+* **202 Accepted**, "the PDF is being drawn": the page waits with the same script and downloads
+  it when it is ready (without JavaScript, its link is followed again by hand);
+* **422 Unprocessable Content**, "too long to print as PDF", when this revision's PDF went past
+  a render limit (`render.PdfTooLong`).  A 4xx, not a 5xx: the server is well and nothing needs
+  an operator (it is logged once, as a warning, when the limit is hit), and asking again
+  unchanged cannot succeed, so no client or proxy should retry it; the plan's next change
+  tries again.  Not 413: the request is not too large, the plan's document is;
+* **503 Service Unavailable** with `Retry-After`, when drawing failed for another reason
+  (logged with its traceback): a fault, tried again after `cache.ERROR_RETRY_SECONDS`.
+
+Each of these pages offers the printable page, Word and Markdown, which always work.
 """
 
 from __future__ import annotations
@@ -20,12 +33,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file, url_for
 
 from planner.coach import Report, coach_report
 from planner.documents import cache, prerender
 from planner.documents.markdown import MARKDOWN_MIMETYPE, render_markdown
-from planner.documents.render import document_filename, render_html, render_pdf, use_render_process
+from planner.documents.render import PdfTooLong, document_filename, render_html, render_pdf, use_render_process
 from planner.documents.word import DOCX_MIMETYPE, render_docx
 from planner.extensions import db
 from planner.plans import store
@@ -66,22 +79,81 @@ def pdf(plan_id: int) -> Response:
         return render_pdf(doc, today=today, separate_process=use_render_process())
 
     pdf_cache = cache.pdf_cache()
-    body = pdf_cache.open_or_render(key, render) if pdf_cache else io.BytesIO(render())
+    if pdf_cache is None:
+        try:
+            return _attachment(io.BytesIO(render()), PDF_MIMETYPE, filename, key)
+        except PdfTooLong as error:
+            return _not_drawn(plan, error.limit)
+    if failure := pdf_cache.failure(key):
+        return _not_drawn(plan, failure)
+    if prerender.background(current_app):
+        # The worker draws it (this process's or another's): wait a little, never for long.
+        title = plan.title
+        db.session.rollback()  # no connection held while waiting
+        got = prerender.wait_for(pdf_cache, key, float(current_app.config.get("PDF_WAIT_SECONDS", 15)))
+        if got is None or isinstance(got, str):
+            return _not_drawn(plan_or_404(plan_id), got or prerender.DRAWING)
+        return _attachment(got, PDF_MIMETYPE, document_filename(title, "pdf"), key)
+    # No worker to hand it to: drawn here, within the render limits.
+    try:
+        body = pdf_cache.open_or_render(key, render)
+    except PdfTooLong as error:
+        pdf_cache.fail(key, error.limit)
+        return _not_drawn(plan, error.limit)
     return _attachment(body, PDF_MIMETYPE, filename, key)
+
+
+# What each state's page is called, and its status (see the module's docstring).
+_NOT_DRAWN = {
+    prerender.DRAWING: ("The PDF is being drawn", 202),
+    "time": ("This plan is too long to print as PDF", 422),
+    "memory": ("This plan is too long to print as PDF", 422),
+    "error": ("The PDF could not be drawn", 503),
+}
+
+
+def _not_drawn(plan: Any, state: str) -> Response:
+    """The page a PDF download shows instead of the PDF: being drawn, too long, or failed."""
+    heading, status = _NOT_DRAWN[state]
+    response = Response(render_template("document/pdf_pending.html", plan=plan, state=state, heading=heading), status)
+    response.headers["Cache-Control"] = "private, no-store"  # it says how things stand right now
+    if status != 422:
+        retry = 5 if state == prerender.DRAWING else cache.ERROR_RETRY_SECONDS
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 @bp.get("/plans/<int:plan_id>/document/pdf-status")
 def pdf_status(plan_id: int) -> Response:
-    """Whether the PDF downloads at once (`ready`); if not, it is being prepared: ask again.
+    """Whether the PDF downloads at once (`ready`); if not, it is being prepared: ask again;
+    unless it `failed`, and then `message` says why and what to download instead.
 
     A GET that may leave a wanted mark in the cache directory: it asks for nothing a GET of
     the PDF itself would not draw, and is answered the same for the same plan revision.
     """
     plan = plan_or_404(plan_id)
-    ready = prerender.ready_or_wanted(plan, date.today())
-    response = jsonify(ready=ready, href=url_for("documents.pdf", plan_id=plan.id))
-    response.headers["Cache-Control"] = "no-store"
+    state = prerender.state(plan, date.today())
+    answer: dict[str, Any] = {
+        "ready": state == prerender.READY,
+        "failed": state not in (prerender.READY, prerender.DRAWING),
+        "href": url_for("documents.pdf", plan_id=plan.id),
+    }
+    if answer["failed"]:
+        answer["message"] = PDF_FAILED_MESSAGES[state]
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+_TOO_LONG = (
+    "This plan is too long to print as PDF. Download it as Word or Markdown, "
+    "or print the printable page from your browser."
+)
+PDF_FAILED_MESSAGES = {
+    "time": _TOO_LONG,
+    "memory": _TOO_LONG,
+    "error": "The PDF could not be drawn just now. Try again in a few minutes, or download Word or Markdown.",
+}
 
 
 @bp.get("/plans/<int:plan_id>/document.md")
@@ -99,15 +171,23 @@ def _markdown_bytes(doc: dict[str, Any], *, coach: Report, today: date) -> bytes
 
 
 def _text_download(plan_id: int, extension: str, mimetype: str, renderer: Callable[..., bytes]) -> Response:
-    """The Markdown or Word file, with the coach's report: quick to make, so made every time."""
+    """The Markdown or Word file, with the coach's report, kept per plan revision as the PDF is:
+    quick for a small plan, seconds of the web process's time for a long one."""
     plan = plan_or_404(plan_id)
     today = date.today()
-    etag = f"{cache.document_key(plan, today)}.{extension}"
+    key = cache.document_key(plan, today)
+    etag = f"{key}.{extension}"
     if not_modified := _not_modified(etag):
         return not_modified
-    doc = store.load_doc(plan)
-    data = renderer(doc, coach=coach_report(doc), today=today)
-    return _attachment(io.BytesIO(data), mimetype, document_filename(plan.title, extension), etag)
+
+    def make() -> bytes:
+        doc = store.load_doc(plan)
+        return renderer(doc, coach=coach_report(doc), today=today)
+
+    filename = document_filename(plan.title, extension)
+    documents = cache.pdf_cache()
+    body = documents.open_or_render(key, make, f".{extension}") if documents else io.BytesIO(make())
+    return _attachment(body, mimetype, filename, etag)
 
 
 def _not_modified(etag: str) -> Response | None:

@@ -7,6 +7,7 @@ all read this module.  Adding a field to an entity means one line here and one m
 
 from __future__ import annotations
 
+from planner.domain.limits import ITEM_LONG_TEXT, NAME_TEXT, TITLE_TEXT
 from planner.domain.spec import (
     Entity,
     Step,
@@ -80,10 +81,11 @@ ENTITIES = (
         label_plural="Goals",
         key_prefix="g",
         title_field="statement",
+        max_items=40,
         help="A strategic goal of the organization, true with or without social media.",
         fields=(
             text("statement", "Goal", required=True),
-            longtext("why", "Why it matters"),
+            longtext("why", "Why it matters", max_length=ITEM_LONG_TEXT),
         ),
     ),
     Entity(
@@ -93,6 +95,7 @@ ENTITIES = (
         label_plural="Social objectives",
         key_prefix="o",
         title_field="statement",
+        max_items=60,
         help="What taking part in social media should achieve for one goal.",
         fields=(
             ref("goal", "Serves goal", "goal", required=True),
@@ -123,15 +126,16 @@ ENTITIES = (
         label_plural="Audience segments",
         key_prefix="s",
         title_field="name",
+        max_items=60,
         help="A group of people specific enough to picture: not 'the public'.",
         fields=(
-            text("name", "Name", required=True),
+            text("name", "Name", required=True, max_length=NAME_TEXT),
             enum("priority", "Priority", choices("primary", "secondary")),
             strings("cares_about", "What they care about", help="One per line."),
-            longtext("currently_believes", "What they believe now"),
-            longtext("barriers", "What stops them taking part"),
-            longtext("desired_change", "What we hope changes"),
-            longtext("value_to_them", "What we offer them"),
+            longtext("currently_believes", "What they believe now", max_length=ITEM_LONG_TEXT),
+            longtext("barriers", "What stops them taking part", max_length=ITEM_LONG_TEXT),
+            longtext("desired_change", "What we hope changes", max_length=ITEM_LONG_TEXT),
+            longtext("value_to_them", "What we offer them", max_length=ITEM_LONG_TEXT),
             strings("venues", "Where they already talk", help="Forums, groups, hashtags, sites. One per line."),
             strings("influencers", "Whom they listen to", help="One per line."),
             enums(
@@ -156,9 +160,10 @@ ENTITIES = (
         label_plural="People",
         key_prefix="p",
         title_field="name",
+        max_items=60,
         help="Someone who will do the work. Many voices, not one or two.",
         fields=(
-            text("name", "Name", required=True),
+            text("name", "Name", required=True, max_length=NAME_TEXT),
             text("role", "Role"),
             flag("is_leader", "Is a leader of the organization"),
             number("hours_per_week", "Hours per week for this plan"),
@@ -172,9 +177,10 @@ ENTITIES = (
         label_plural="Channels",
         key_prefix="c",
         title_field="name",
+        max_items=40,
         help="An account or place the organization runs: a page, a forum, a list.",
         fields=(
-            text("name", "Name", required=True),
+            text("name", "Name", required=True, max_length=NAME_TEXT),
             enum("status", "Status", choices("active", "planned", "retiring")),
             text("purpose", "What it is for"),
             ref("owner", "Owner", "person"),
@@ -188,6 +194,7 @@ ENTITIES = (
         label_plural="Listening targets",
         key_prefix="l",
         title_field="venue",
+        max_items=80,
         help="A place to listen before speaking.",
         fields=(
             text("venue", "Where we listen", required=True),
@@ -206,9 +213,10 @@ ENTITIES = (
         label_plural="Practices",
         key_prefix="pr",
         title_field="description",
+        max_items=150,
         help="A regular way the team takes part in conversations.",
         fields=(
-            text("description", "Practice", required=True, max_length=500),
+            text("description", "Practice", required=True, max_length=TITLE_TEXT),
             ref("objective", "Serves objective", "objective"),
             refs("segments", "With which audiences", "segment"),
             refs("channels", "On which channels", "channel"),
@@ -242,10 +250,11 @@ ENTITIES = (
         label_plural="Concerns",
         key_prefix="cn",
         title_field="concern",
+        max_items=40,
         help="A worry someone has raised, and how the plan meets it.",
         fields=(
-            text("concern", "Concern", required=True, max_length=500),
-            longtext("mitigation", "How we meet it"),
+            text("concern", "Concern", required=True, max_length=TITLE_TEXT),
+            longtext("mitigation", "How we meet it", max_length=ITEM_LONG_TEXT),
         ),
     ),
     Entity(
@@ -255,6 +264,7 @@ ENTITIES = (
         label_plural="Metrics",
         key_prefix="m",
         title_field="name",
+        max_items=80,
         help="A figure that tells whether an objective is being met.",
         fields=(
             ref("objective", "Measures objective", "objective"),
@@ -281,6 +291,7 @@ ENTITIES = (
         label_plural="Milestones",
         key_prefix="ms",
         title_field="title",
+        max_items=60,
         help="A dated step in the first 90 days.",
         order_by="due",
         fields=(

@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# Limits shared by every declaration.  They bound what one person can type and what one
-# import can ask the database to hold.
-SHORT_TEXT = 200
-LONG_TEXT = 5000
-LIST_ITEMS = 50
-KEY_LENGTH = 40
-MAX_ITEMS_PER_KIND = 500
-NUMBER_MAX = 168.0  # hours in a week: no per-week figure can be larger
+# The limits every declaration shares, declared in `planner.domain.limits`.
+from planner.domain.limits import (  # noqa: F401  (KEY_LENGTH: read from here too)
+    KEY_LENGTH,
+    LIST_ENTRY_TEXT,
+    LIST_ITEMS,
+    LONG_TEXT,
+    NUMBER_MAX,
+    REF_ITEMS,
+    SHORT_TEXT,
+)
 
 
 class Kind(StrEnum):
@@ -95,6 +97,8 @@ class Entity:
     # A field the items are always listed by (`planner.plans.view.items`; unset values last),
     # instead of the order the team gave them: milestones by their date.
     order_by: str | None = None
+    # The most items of this kind one plan holds (see `planner.domain.limits`).
+    max_items: int = 100
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -128,12 +132,12 @@ def text(name: str, label: str, *, required: bool = False, help: str = "", max_l
     return Field(name, Kind.TEXT, label, required=required, help=help, max_length=max_length)
 
 
-def longtext(name: str, label: str, *, required: bool = False, help: str = "") -> Field:
-    return Field(name, Kind.LONGTEXT, label, required=required, help=help, max_length=LONG_TEXT)
+def longtext(name: str, label: str, *, required: bool = False, help: str = "", max_length: int = LONG_TEXT) -> Field:
+    return Field(name, Kind.LONGTEXT, label, required=required, help=help, max_length=max_length)
 
 
 def strings(name: str, label: str, *, help: str = "") -> Field:
-    return Field(name, Kind.LIST, label, help=help, max_length=SHORT_TEXT)
+    return Field(name, Kind.LIST, label, help=help, max_length=LIST_ENTRY_TEXT)
 
 
 def enum(name: str, label: str, choices: tuple[Choice, ...], *, required: bool = False, help: str = "") -> Field:
@@ -149,7 +153,7 @@ def ref(name: str, label: str, target: str, *, required: bool = False, help: str
 
 
 def refs(name: str, label: str, target: str, *, help: str = "") -> Field:
-    return Field(name, Kind.REF_LIST, label, help=help, target=target, max_items=MAX_ITEMS_PER_KIND)
+    return Field(name, Kind.REF_LIST, label, help=help, target=target, max_items=REF_ITEMS)
 
 
 def flag(name: str, label: str, *, help: str = "") -> Field:

@@ -7,14 +7,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from planner.domain import STEP_BY_SLUG, STEP_OF_ENTITY, STEPS
+from planner.domain import STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, plan_field
 from planner.history import assignments, comments, records
 from planner.history.forms import AssignmentForm, CommentForm
+from planner.history.merge import changed_fields
 from planner.plans import store
 from planner.plans.access import can, plan_or_404
+from planner.plans.forms import kept_from
 
 bp = Blueprint("history", __name__)
 
@@ -55,6 +59,7 @@ def change(plan_id: int, change_id: int):
         abort(404)
     doc = store.load_doc(plan)
     source_id = records.source_change_id(entry.change)
+    kept, only_kept = _kept_by_restore(entry.change)
     return render_template(
         "history/change.html",
         plan=plan,
@@ -64,20 +69,35 @@ def change(plan_id: int, change_id: int):
         related=records.related(plan.id, entry.change),
         source=records.entry(plan.id, source_id) if source_id else None,
         restorable=store.restorable(entry.change),
+        kept=kept,
+        only_kept=only_kept,
     )
+
+
+def _kept_by_restore(change: Any) -> tuple[dict[str, str], bool]:
+    """The plan fields this change touched that the member's role may not change (the title,
+    for anyone who may not rename the plan), each with the sentence that says who can; and
+    whether that is all it touched (a rename), so that a restore could bring nothing back."""
+    if change.entity != "plan":
+        return {}, False
+    touched = set(changed_fields(change.before, change.after))
+    kept = {name: why for name, why in kept_from(g.plan_role).items() if name in touched}
+    return kept, bool(kept) and touched <= set(kept)
 
 
 @bp.post("/plans/<int:plan_id>/history/<int:change_id>/restore")
 def restore(plan_id: int, change_id: int):
     plan = plan_or_404(plan_id, need="edit")
     try:
-        restored = store.restore(plan, change_id, actor=current_user)
+        restored = store.restore(plan, change_id, actor=current_user, keep=kept_from(g.plan_role))
     except store.NotFound:
         abort(404)
     except store.RestoreRefused as refused:
         flash(str(refused), "error")
         return redirect(url_for("history.change", plan_id=plan.id, change_id=change_id))
     flash(restored.change.summary + ".", "success")
+    for name, why in restored.kept.items():
+        flash(f"{plan_field(name).label} not restored. {why}", "error")
     change = restored.change
     if change.entity == "plan":
         return redirect(url_for("wizard.step", plan_id=plan.id, slug=change.step or STEPS[0].slug))

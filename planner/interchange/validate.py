@@ -22,10 +22,9 @@ from datetime import date
 from typing import Any
 
 from planner.domain import Entity, Field, Kind, declaration
-from planner.domain.spec import KEY_LENGTH, MAX_ITEMS_PER_KIND
+from planner.domain.limits import KEY_PATTERN, key_problem  # noqa: F401  (KEY_PATTERN: read from here too)
 
 # Patterns are used with fullmatch: "$" alone would let a trailing newline through.
-KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{KEY_LENGTH}}}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A valid document is at most five levels deep (document > plan > list > item > list);
 # anything much deeper is not a plan, and refusing it early bounds the work we do.
@@ -330,7 +329,7 @@ class _Checker:
         for entity in entities:
             seen: dict[str, int] = {}
             records = plan.get(entity.collection)
-            if isinstance(records, list) and len(records) <= MAX_ITEMS_PER_KIND:
+            if isinstance(records, list) and len(records) <= entity.max_items:
                 for index, record in enumerate(records):
                     path = f"plan.{entity.collection}[{index}].key"
                     if not isinstance(record, dict):
@@ -338,11 +337,8 @@ class _Checker:
                     key = record.get("key")
                     if key is None or key == "":
                         self.refuse(path, f"is required: every {entity.label.lower()} needs a key")
-                    elif not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
-                        self.refuse(
-                            path,
-                            f"{_quote(key)} is not a key: use 1 to {KEY_LENGTH} letters, digits, '_', '.' or '-'",
-                        )
+                    elif problem := key_problem(key):
+                        self.refuse(path, f"{_quote(key)} {problem}")
                     elif key in seen:
                         self.refuse(path, f"{_quote(key)} is already the key of plan.{entity.collection}[{seen[key]}]")
                     else:
@@ -389,8 +385,8 @@ class _Checker:
             if not isinstance(records, list):
                 self.refuse(path, f"expected a list, found {_type_name(records)}")
                 records = []
-            elif len(records) > MAX_ITEMS_PER_KIND:
-                self.refuse(path, f"has {len(records)} items; the most is {MAX_ITEMS_PER_KIND}")
+            elif len(records) > entity.max_items:
+                self.refuse(path, f"has {len(records)} items; the most is {entity.max_items}")
                 records = []
             items = [self.item(f"{path}[{i}]", entity, record, keys) for i, record in enumerate(records)]
             out[entity.collection] = [item for item in items if item is not None]

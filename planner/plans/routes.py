@@ -10,7 +10,7 @@ from planner.documents.cache import pdf_cache
 from planner.history import conflicts
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
-from planner.plans.forms import TitleForm
+from planner.plans.forms import RENAME_NEED, TitleForm
 
 bp = Blueprint("plans", __name__)
 
@@ -35,7 +35,7 @@ def create():
 
 @bp.post("/plans/<int:plan_id>/rename")
 def rename(plan_id: int):
-    plan = plan_or_404(plan_id, "manage")
+    plan = plan_or_404(plan_id, RENAME_NEED)
     form = TitleForm()
     if not form.validate():
         return render_template("plans/rename.html", plan=plan, form=form), 422
@@ -55,7 +55,7 @@ def rename(plan_id: int):
 
 @bp.get("/plans/<int:plan_id>/rename")
 def rename_form(plan_id: int):
-    plan = plan_or_404(plan_id, "manage")
+    plan = plan_or_404(plan_id, RENAME_NEED)
     return render_template("plans/rename.html", plan=plan, form=TitleForm(data={"title": plan.title}))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import pickle
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +48,7 @@ from planner.domain import (
     Kind,
     plan_field,
 )
+from planner.domain.limits import key_problem
 from planner.extensions import db
 from planner.history.merge import Merge, changed_fields, state_at, three_way
 from planner.history.models import Change
@@ -72,6 +74,18 @@ class ItemGone(NotFound):
 
 class RestoreRefused(ValueError):
     """A change cannot be restored; the message says why, in words for the person."""
+
+
+class TooManyItems(ValueError):
+    """The plan holds the most items of a kind it may (`Entity.max_items`): what the import
+    takes back is what the wizard lets a team build. The message is fit to show the person."""
+
+    def __init__(self, entity: Entity, then: str = "to add another") -> None:
+        super().__init__(
+            f"This plan holds {entity.max_items} {entity.label_plural.lower()}, the most one plan can: "
+            f"delete one {then}."
+        )
+        self.entity = entity
 
 
 @dataclass(frozen=True)
@@ -590,8 +604,20 @@ def _next_version(plan_id: int, entity: Entity, key: str) -> int:
     return (last or 0) + 1
 
 
+def _room_for_one_more(plan: Any, entity: Entity) -> None:
+    """Raise `TooManyItems` when the plan holds the most items of this kind it may. The plan's
+    row is locked first, so that two people adding the last one at once cannot both pass
+    (PostgreSQL; on SQLite a write request holds the database's lock from its start)."""
+    db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
+    model = ITEM_MODELS[entity.name]
+    count = db.session.scalar(select(func.count()).select_from(model).where(model.plan_id == plan.id))
+    if count >= entity.max_items:
+        raise TooManyItems(entity)
+
+
 def _insert_item(plan: Any, entity: Entity, key: str, values: dict[str, Any], ids: dict[str, dict[str, int]]) -> Any:
     """Insert an item at the end of its list. Its version carries on from the key's history."""
+    _room_for_one_more(plan, entity)
     model = ITEM_MODELS[entity.name]
     position = db.session.scalar(
         select(func.coalesce(func.max(model.position), -1) + 1).where(model.plan_id == plan.id)
@@ -614,9 +640,14 @@ def _insert_item(plan: Any, entity: Entity, key: str, values: dict[str, Any], id
 def add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any = None, *, source: str | None = None) -> Any:
     """Add an item; `source` says where it came from when it was not typed in (a workshop idea).
     Two people adding at once may pick the same new key: the second then takes the next one."""
+    if values.get("key") and (problem := key_problem(values["key"])):
+        raise ValueError(f"key {values['key']!r} {problem}")
     for attempt in range(RETRIES):
         try:
             return _add_item(plan, entity, values, actor, source)
+        except TooManyItems:
+            db.session.rollback()  # and the plan's row with it
+            raise
         except IntegrityError:
             db.session.rollback()
             if values.get("key") or attempt == RETRIES - 1:
@@ -824,6 +855,7 @@ class Restored:
     change: Change
     key: str | None = None
     also: list[Change] = field(default_factory=list)  # items deleted with it, brought back too
+    kept: dict[str, str] = field(default_factory=dict)  # fields of `keep` left as they are, and why
 
 
 def get_change(plan: Any, change_id: int) -> Change:
@@ -833,16 +865,17 @@ def get_change(plan: Any, change_id: int) -> Change:
     return change
 
 
-def restore(plan: Any, change_id: int, actor: Any = None) -> Restored:
+def restore(plan: Any, change_id: int, actor: Any = None, *, keep: Mapping[str, str] | None = None) -> Restored:
     """Undo a change: bring a deleted item back (with what was deleted along with it), or set
     the fields an edit changed back to their values before it. The restore is recorded, with
-    `source` pointing at the change it undoes."""
+    `source` pointing at the change it undoes. The plan fields named in `keep` (each with why:
+    the title, for someone who may not rename the plan) are left as they are."""
     change = get_change(plan, change_id)
     if not restorable(change):
         raise RestoreRefused("This change cannot be undone.")
     try:
         if change.entity == "plan":
-            restored = _restore_plan_fields(plan, change, actor)
+            restored = _restore_plan_fields(plan, change, actor, keep or {})
         elif change.after is None:
             restored = _restore_deleted(plan, change, actor)
         else:
@@ -854,10 +887,14 @@ def restore(plan: Any, change_id: int, actor: Any = None) -> Restored:
     return restored
 
 
-def _restore_plan_fields(plan: Any, change: Change, actor: Any) -> Restored:
+def _restore_plan_fields(plan: Any, change: Change, actor: Any, keep: Mapping[str, str]) -> Restored:
     names = [n for n in changed_fields(change.before, change.after) if _declared_plan_field(n)]
     current = _plan_record(plan, names)
     back = {n: change.before[n] for n in names if change.before.get(n) != current[n]}
+    kept = {n: keep[n] for n in back if n in keep}
+    back = {n: v for n, v in back.items() if n not in keep}
+    if not back and kept:
+        raise RestoreRefused(f"Nothing restored. {' '.join(kept.values())}")
     if not back:
         raise RestoreRefused("Nothing to restore: these fields already hold those values.")
     if "title" in back and not back["title"]:
@@ -868,7 +905,7 @@ def _restore_plan_fields(plan: Any, change: Change, actor: Any) -> Restored:
     before = {n: current[n] for n in back}
     summary = f"Restored earlier {field_labels(None, list(back))}"
     rows = _touch(plan, actor, _plan_change("restore", plan, before, back, summary, source=f"change:{change.id}"))
-    return Restored(rows[0])
+    return Restored(rows[0], kept=kept)
 
 
 def _declared_plan_field(name: str) -> bool:
@@ -955,7 +992,10 @@ def _recreate(
     old_key = record["key"]
     taken = old_key in _ids_by_key(plan.id, entity.name)
     key = next_key(plan.id, entity) if taken else old_key
-    obj = _insert_item(plan, entity, key, values, ids)
+    try:
+        obj = _insert_item(plan, entity, key, values, ids)
+    except TooManyItems:
+        raise RestoreRefused(str(TooManyItems(entity, "first, then restore this one"))) from None
     renamed[(entity.name, old_key)] = key
     after = {"key": key, **values}
     summary = f"Restored {_named(entity, after)}" + (f" as {key}, since {old_key} is taken" if taken else "")
@@ -1005,7 +1045,8 @@ def _give_back_refs(plan: Any, change: Change, renamed: dict[tuple[str, str], st
             if current[name] is None and lost:
                 back[name] = lost
         else:
-            merged = list(dict.fromkeys([*current[name], *lost]))
+            # Within the list's limit, as the form and the import keep it (`Field.max_items`).
+            merged = list(dict.fromkeys([*current[name], *lost]))[: f.max_items]
             if merged != current[name]:
                 back[name] = merged
     if not back:

@@ -7,7 +7,7 @@ fields offer the plan's own items, so the form needs the plan document it edits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -88,6 +88,17 @@ class EntriesWithin:
                 raise ValidationError(f"Each entry can be at most {self.max_length} characters: “{entry[:30]}…”")
 
 
+class AtMost:
+    """At most `max_items` boxes ticked: the import takes no longer a list (`Field.max_items`)."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+
+    def __call__(self, form: FlaskForm, field: Any) -> None:
+        if len(field.data or []) > self.max_items:
+            raise ValidationError(f"Choose at most {self.max_items}.")
+
+
 def _presence(field: Field) -> list[Any]:
     return [DataRequired(message="This is required.")] if field.required else [Optional()]
 
@@ -138,7 +149,9 @@ def _form_field(field: Field, doc: dict[str, Any]) -> Any:
                 description=help_text,
             )
         case Kind.REF_LIST:
-            return CheckboxesField(label, choices=_item_choices(doc, field), description=help_text)
+            return CheckboxesField(
+                label, [AtMost(field.max_items)], choices=_item_choices(doc, field), description=help_text
+            )
         case Kind.BOOL:
             return BooleanField(label, description=help_text)
         case Kind.NUMBER:
@@ -177,9 +190,24 @@ def _not_before(earlier: str) -> Any:
     return validate
 
 
-def form_class(fields: Iterable[Field], doc: dict[str, Any]) -> type[FlaskForm]:
-    """A form class for these declared fields, offering `doc`'s items for references."""
-    attrs: dict[str, Any] = {f.name: _form_field(f, doc) for f in fields}
+def _read_only_field(field: Field, note: str) -> Any:
+    """A field shown as it is saved and not changed by this form: `note` says who can change it.
+    It has no validators, and `values_from` is not asked for it (see `planner.wizard.routes`)."""
+    if field.kind not in (Kind.TEXT, Kind.LONGTEXT):
+        raise ValueError(f"{field.name}: only a text field can be shown read-only")
+    kind = StringField if field.kind is Kind.TEXT else TextAreaField
+    return kind(field.label, description=note, render_kw={"readonly": True})
+
+
+def form_class(
+    fields: Iterable[Field], doc: dict[str, Any], read_only: Mapping[str, str] | None = None
+) -> type[FlaskForm]:
+    """A form class for these declared fields, offering `doc`'s items for references. Fields
+    named in `read_only` are shown but not for changing, each with its note (who can change it)."""
+    read_only = read_only or {}
+    attrs: dict[str, Any] = {
+        f.name: _read_only_field(f, read_only[f.name]) if f.name in read_only else _form_field(f, doc) for f in fields
+    }
     for earlier, later in DATE_ORDER:
         if earlier in attrs and later in attrs:
             attrs[f"validate_{later}"] = staticmethod(_not_before(earlier))

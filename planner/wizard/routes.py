@@ -15,7 +15,7 @@ from collections.abc import Hashable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -28,10 +28,20 @@ from planner.history.pages import step_context
 from planner.plans import store, view
 from planner.plans.access import plan_or_404
 from planner.plans.cascade import cascade
+from planner.plans.forms import kept_from
 from planner.plans.view import display
 from planner.wizard.forms import form_class, form_data, values_from
 
 bp = Blueprint("wizard", __name__)
+
+
+@bp.app_errorhandler(store.TooManyItems)
+def too_many_items(full: store.TooManyItems) -> Any:
+    """An item past its kind's limit, from a route with no add form to say it on (a workshop card
+    made a plan item): 422 and the reason, as JSON for a page's script. Nothing was saved."""
+    if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
+        return jsonify(error=str(full)), 422
+    return render_template("errors/error.html", code=422, title="The plan is full", message=str(full)), 422
 
 
 def _step_or_404(slug: str) -> Step:
@@ -73,14 +83,18 @@ class _StepForms:
         self.doc, self.names, self.step = doc, names, step
         self.failed_id, self.failed_form = failed if failed else (None, None)
 
-    def _form(self, form_id: str, fields: tuple[Field, ...], **kwargs: Any) -> FlaskForm:
+    def _form(
+        self, form_id: str, fields: tuple[Field, ...], read_only: dict[str, str] | None = None, **kwargs: Any
+    ) -> FlaskForm:
         if form_id == self.failed_id:
             return self.failed_form
-        return form_class(fields, self.doc)(formdata=None, prefix=form_id, **kwargs)
+        return form_class(fields, self.doc, read_only)(formdata=None, prefix=form_id, **kwargs)
 
     def fields(self) -> FlaskForm:
+        """The step's answers; what the member's role may not change is shown read-only (the
+        title, for anyone who may not rename the plan). Kept parts are kept per role."""
         fields = _plan_fields(self.step)
-        return self._form("plan", fields, data=form_data(fields, self.doc))
+        return self._form("plan", fields, kept_from(g.get("plan_role")), data=form_data(fields, self.doc))
 
     def new(self, entity: Entity) -> FlaskForm:
         return self._form(f"new-{entity.name}", entity.fields)
@@ -168,17 +182,30 @@ def save_fields(plan_id: int, slug: str):
     if conflicts.discarded():
         flash(f"Kept the saved answers of {step.title}; your changes were dropped.", "success")
         return redirect(_step_url(plan_id, step))
-    form = form_class(fields, doc)(prefix="plan")
+    # What the member's role may not change (the title, unless they may rename the plan) is
+    # never taken from the form, whatever it holds; the rest of the step is saved as usual.
+    kept = kept_from(g.plan_role)
+    form = form_class(fields, doc, kept)(prefix="plan")
     if not form.validate():
         return _render_step(plan, doc, step, ("plan", form), 422)
+    mine = tuple(f for f in fields if f.name not in kept)
     try:
         saved = store.update_plan_fields(
-            plan, conflicts.chosen(values_from(form, fields)), actor=current_user, base_version=conflicts.base_version()
+            plan, conflicts.chosen(values_from(form, mine)), actor=current_user, base_version=conflicts.base_version()
         )
     except store.EditConflict as exc:
         return conflicts.conflict_page(plan, doc, exc.conflict, form_id="plan", action=request.path)
     flash(conflicts.saved_message(step.title, saved), "success")
+    for f in fields:
+        if f.name in kept and _sent_changed(form, f, doc):
+            # A page opened before their role changed, say: tell them, rather than drop it quietly.
+            flash(f"{f.label} not changed. {kept[f.name]}", "error")
     return redirect(_step_url(plan_id, step))
+
+
+def _sent_changed(form: FlaskForm, field: Field, doc: dict[str, Any]) -> bool:
+    sent = form[field.name]
+    return bool(sent.raw_data) and (sent.data or "").strip() != (doc.get(field.name) or "")
 
 
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/new")
@@ -190,7 +217,12 @@ def add_item(plan_id: int, entity_name: str):
     form = form_class(entity.fields, doc)(prefix=f"new-{entity.name}")
     if not form.validate():
         return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
-    item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user)
+    try:
+        item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user)
+    except store.TooManyItems as full:
+        # Said on the add form, beside the item's name, with what the person typed kept.
+        form[entity.title_field].errors.append(str(full))
+        return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
     flash(f"{entity.label} added.", "success")
     return redirect(_step_url(plan_id, step, f"{entity.name}-{item.key}"))
 

@@ -2,7 +2,9 @@
 
 Exports follow the same rules as the screens: authors only on steps that show them, and dot
 counts only once a step's voting has closed (an export mid-vote must not leak the results).
-Hidden cards are listed, marked as hidden, because the team owns its whole record. A card
+The facilitator's export lists hidden cards and cards not yet revealed, marked as such,
+because the team owns its whole record; anyone else's (`room_only`) holds what the room
+sees and nothing more. A card
 that became a plan item names the item by its current name (`names`, from
 `state.item_names`): a reader of the export has never seen the item's key.
 """
@@ -39,11 +41,13 @@ def became(promoted: dict[str, str] | None, names: Names) -> str:
     return f"{promoted['label']}: {name}" if name else f"{promoted['label']}, since removed from the plan"
 
 
-def _rows(snap: rules.Snapshot, names: Names) -> list[dict[str, Any]]:
+def _rows(snap: rules.Snapshot, names: Names, room_only: bool) -> list[dict[str, Any]]:
     groups = {g["id"]: g["label"] for g in snap.groups}
     rows = []
     for slug, step in snap.steps.items():
         for idea in (i for i in snap.ideas if i["step"] == slug):
+            if room_only and not rules.in_room(idea, step):
+                continue
             status = "hidden" if idea["hidden"] else ("shown" if rules.in_room(idea, step) else "not yet revealed")
             rows.append(
                 {
@@ -60,11 +64,11 @@ def _rows(snap: rules.Snapshot, names: Names) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(snap: rules.Snapshot, names: Names) -> str:
+def to_csv(snap: rules.Snapshot, names: Names, *, room_only: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for row in _rows(snap, names):
+    for row in _rows(snap, names, room_only):
         writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
@@ -76,7 +80,7 @@ def _md(text: str) -> str:
     return text
 
 
-def to_markdown(snap: rules.Snapshot, names: Names) -> str:
+def to_markdown(snap: rules.Snapshot, names: Names, *, room_only: bool = False) -> str:
     session = snap.session
     lines = [
         f"# Workshop {session['code_spaced']}: {_md(session['plan']['title'] or '')}",
@@ -85,7 +89,7 @@ def to_markdown(snap: rules.Snapshot, names: Names) -> str:
         + " took part. "
         + ("The session has ended." if session["ended"] else "The session is still running."),
     ]
-    rows = _rows(snap, names)
+    rows = _rows(snap, names, room_only)
     into_plan = [r for r in rows if r["became"]]
     if into_plan:
         lines += ["", "## What went into the plan", ""]

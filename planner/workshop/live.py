@@ -15,23 +15,50 @@ A screen holds the revision it last drew and asks for anything newer, in one of 
 
 No process holds anything the others need, so any number of processes behind any load
 balancer serve any participant, with SQLite (one process) or PostgreSQL. See docs/workshop.md.
+
+Open streams are counted per process, and capped: per viewer (a participant, a facilitator's
+account, a session's projector link: `WORKSHOP_STREAMS_PER_PARTICIPANT`), per session
+(`WORKSHOP_STREAMS_PER_SESSION`) and per process (`WORKSHOP_STREAMS_PER_PROCESS`, which
+gunicorn.conf.py sets below its thread count, so that streams never take the threads that
+requests need). Past a cap the oldest stream of that kind ends with a `closed` event; the page
+then polls and streams again later. The caps hold per process: with N processes a viewer can
+hold at most N times the cap.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from flask import Flask, current_app
 
 from planner.extensions import db
+from planner.models import utcnow
 
 log = logging.getLogger(__name__)
 
 GONE = -1  # the session no longer exists
+# How long a page whose stream was closed for being past a cap polls before streaming again.
+CLOSED_RETRY_MS = 60_000
+
+
+class Ticket:
+    """One open stream, as the watcher counts it: whose it is, and whether a cap closed it."""
+
+    __slots__ = ("closed", "session_id", "viewer", "wake")
+
+    def __init__(self, session_id: int, viewer: tuple[str, int | str]) -> None:
+        self.session_id = session_id
+        self.viewer = viewer
+        self.closed: str | None = None  # why a cap ended this stream
+        # Each stream waits on an event of its own: a room's hundreds of streams woken at once
+        # then do not queue, one after another, for the one lock of a shared condition.
+        self.wake = threading.Event()
 
 
 class Watcher:
@@ -42,36 +69,79 @@ class Watcher:
         self.interval = float(app.config.get("WORKSHOP_POLL_SECONDS", 0.3))
         self.pid = os.getpid()
         self.cond = threading.Condition()
-        self.waiting: dict[int, int] = {}  # session id -> how many streams wait on it
+        self.waiting: dict[int, set[threading.Event]] = {}  # session id -> the streams waiting on it
         self.known: dict[int, int] = {}  # session id -> latest revision seen
         self.thread: threading.Thread | None = None
         self.notified_at = 0.0
         self.pending = False  # a poke arrived too soon after the last wake-up
         self.poked_at: dict[int, float] = {}  # session id -> when this process last committed to it
+        self.streams: dict[Ticket, None] = {}  # the open streams, oldest first
+        self.open_in: dict[int, int] = {}  # session id -> how many streams are open on it
 
-    def wait(self, session_id: int, since: int, timeout: float) -> int | None:
-        """Block until the session's revision passes `since`, or `timeout` seconds go by.
-        Returns the newest revision known (which may still be `since`), or None if the session is gone."""
-        deadline = time.monotonic() + timeout
+    def open(self, session_id: int, viewer: tuple[str, int | str]) -> Ticket:
+        """Count a new stream in. Past a cap, the oldest stream of the viewer, of the session or
+        of the process ends: a new tab or a reconnecting phone always gets the stream it asks for."""
+        config = self.app.config
+        per_viewer = int(config.get("WORKSHOP_STREAMS_PER_PARTICIPANT", 4))
+        per_session = int(config.get("WORKSHOP_STREAMS_PER_SESSION", 1200))
+        per_process = int(config.get("WORKSHOP_STREAMS_PER_PROCESS", 0))  # 0: no ceiling
+        ticket = Ticket(session_id, viewer)
         with self.cond:
-            self.waiting[session_id] = self.waiting.get(session_id, 0) + 1
+            self.streams[ticket] = None
+            self.open_in[session_id] = self.open_in.get(session_id, 0) + 1
+            closed = self._close_oldest(
+                lambda t: t.viewer == viewer and t.session_id == session_id, per_viewer, "viewer"
+            )
+            closed |= self._close_oldest(lambda t: t.session_id == session_id, per_session, "session")
+            closed |= self._close_oldest(lambda t: True, per_process, "server")
+        return ticket
+
+    def _close_oldest(self, mine: Callable[[Ticket], bool], cap: int, reason: str) -> bool:
+        if cap <= 0:
+            return False
+        alive = [t for t in self.streams if t.closed is None and mine(t)]
+        for ticket in alive[: max(0, len(alive) - cap)]:
+            ticket.closed = reason
+            ticket.wake.set()
+        return len(alive) > cap
+
+    def close(self, ticket: Ticket) -> None:
+        with self.cond:
+            if self.streams.pop(ticket, False) is None:
+                self.open_in[ticket.session_id] -= 1
+                if not self.open_in[ticket.session_id]:
+                    del self.open_in[ticket.session_id]
+
+    def wait(self, session_id: int, since: int, timeout: float, ticket: Ticket | None = None) -> int | None:
+        """Block until the session's revision passes `since`, or `timeout` seconds go by, or a cap
+        closes `ticket`. Returns the newest revision known (which may still be `since`), or None
+        if the session is gone."""
+        deadline = time.monotonic() + timeout
+        wake = ticket.wake if ticket is not None else threading.Event()
+        with self.cond:
+            self.waiting.setdefault(session_id, set()).add(wake)
             self._ensure_thread()
-            self.cond.notify_all()  # an idle watcher thread waits on this too: start polling now
-            try:
-                while True:
-                    known = self.known.get(session_id)
-                    if known == GONE:
-                        return None
-                    if known is not None and known > since:
-                        return known
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return since
-                    self.cond.wait(remaining)
-            finally:
-                self.waiting[session_id] -= 1
-                if not self.waiting[session_id]:
-                    del self.waiting[session_id]
+            self.cond.notify_all()  # an idle watcher thread waits on this: start polling now
+        try:
+            while True:
+                wake.clear()  # before looking: a wake-up from now on is not lost
+                if ticket is not None and ticket.closed:
+                    return since
+                known = self.known.get(session_id)
+                if known == GONE:
+                    return None
+                if known is not None and known > since:
+                    return known
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return since
+                wake.wait(remaining)
+        finally:
+            with self.cond:
+                waiting = self.waiting.get(session_id, set())
+                waiting.discard(wake)
+                if not waiting:
+                    self.waiting.pop(session_id, None)
                     self.known.pop(session_id, None)
                     self.poked_at.pop(session_id, None)
 
@@ -94,7 +164,9 @@ class Watcher:
             self.pending = True
             return
         self.notified_at, self.pending = now, False
-        self.cond.notify_all()
+        for waiting in self.waiting.values():
+            for wake in waiting:
+                wake.set()
 
     def _ensure_thread(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -160,39 +232,92 @@ def poke(session_id: int, revision: int) -> None:
 
 
 def event_stream(
-    app: Flask, session_id: int, code: str, audience: str, participant_id: int | None, since: int
-) -> Iterator[str]:
+    app: Flask,
+    session_id: int,
+    code: str,
+    audience: str,
+    participant_id: int | None,
+    since: int,
+    viewer: tuple[str, int | str] | None = None,
+) -> Iterator[str | bytes]:
     """The body of an SSE response: a `hello` at once (the page uses it to tell whether a proxy
     is buffering), then a `state` event for each new revision, and a `ping` when nothing happened for a while
-    (so that the page can tell a live stream from a dead one)."""
-    from planner.workshop.state import stream_payload
+    (so that the page can tell a live stream from a dead one). `viewer` is whose stream it is,
+    for the caps (`Watcher.open`); a stream a cap closes ends with a `closed` event."""
+    watch = watcher(app)
+    ticket = watch.open(session_id, viewer or ("participant", participant_id or 0))
+    try:
+        yield from _events(app, watch, ticket, code, audience, participant_id, since)
+    finally:
+        watch.close(ticket)
+
+
+def _frame(entry: Any, audience: str) -> bytes:
+    """The start of a `state` event for everyone of `audience`, as bytes, made once per revision
+    per process: each stream writes these very bytes, then its own short ending (`_ending`)."""
+    frame = entry.frames.get(audience)
+    if frame is None:
+        from planner.workshop.state import shared_json
+
+        shared = shared_json(entry, audience)
+        frame = f'id: {entry.revision}\nevent: state\ndata: {{"revision":{entry.revision},"view":{shared},"me":'
+        frame = entry.frames.setdefault(audience, frame.encode())
+    return frame
+
+
+def _ending(entry: Any, participant_id: int | None) -> bytes:
+    from planner.workshop.state import epoch_ms, personal_json
+
+    me = personal_json(entry, participant_id)
+    return f'{me},"server_now":{epoch_ms(utcnow())}}}\n\n'.encode()
+
+
+def _closed(ticket: Ticket) -> str:
+    data = json.dumps({"reason": ticket.closed, "retry_ms": CLOSED_RETRY_MS})
+    return f"event: closed\ndata: {data}\n\n"
+
+
+def _events(
+    app: Flask, watch: Watcher, ticket: Ticket, code: str, audience: str, participant_id: int | None, since: int
+) -> Iterator[str | bytes]:
+    from planner.workshop.state import stream_entry
+
+    session_id = ticket.session_id
 
     live_for = float(app.config.get("WORKSHOP_STREAM_SECONDS", 45))
     # A phone needs the room within a second or two, not every intermediate revision: while 150
-    # people type, a participant's stream sends at most one state per `gap`. The projector and
-    # the console get every revision the watcher sees.
-    gap = 0.0 if participant_id is None else float(app.config.get("WORKSHOP_PARTICIPANT_GAP_SECONDS", 1.0))
+    # people type, a participant's stream sends at most one state per gap. The projector and
+    # the console get every revision the watcher sees. In a big room the gap grows with it:
+    # each process sends the phones of one session at most `WORKSHOP_PHONE_STATES_PER_SECOND`
+    # states a second in all (a room of 1,000 on two processes: one state every 2.5 s per
+    # phone), so that sending states does not crowd out the requests that write.
+    base_gap = float(app.config.get("WORKSHOP_PARTICIPANT_GAP_SECONDS", 1.0))
+    per_second = float(app.config.get("WORKSHOP_PHONE_STATES_PER_SECOND", 200))
     last_sent = 0.0
     heartbeat = float(app.config.get("WORKSHOP_HEARTBEAT_SECONDS", 15))
-    watch = watcher(app)
     deadline = time.monotonic() + live_for
     yield f"retry: 1000\nevent: hello\ndata: {since}\n\n"
     revision = since
     while (remaining := deadline - time.monotonic()) > 0:
-        newest = watch.wait(session_id, revision, min(heartbeat, remaining))
+        newest = watch.wait(session_id, revision, min(heartbeat, remaining), ticket)
+        if ticket.closed:
+            yield _closed(ticket)
+            return
         if newest is None:
             yield "event: gone\ndata: {}\n\n"
             return
         if newest <= revision:
             yield "event: ping\ndata: \n\n"
             continue
-        if (pause := last_sent + gap - time.monotonic()) > 0:
-            time.sleep(pause)
-        found = stream_payload(app, session_id, code, newest, audience, participant_id)
-        if found is None:
+        if participant_id is not None:
+            gap = max(base_gap, watch.open_in.get(session_id, 0) / per_second)
+            if (pause := last_sent + gap - time.monotonic()) > 0:
+                time.sleep(pause)
+        entry = stream_entry(app, session_id, code, newest)
+        if entry is None:
             yield "event: gone\ndata: {}\n\n"
             return
-        body, built, ended = found
+        built = entry.revision
         if built <= revision:
             # The watcher's number ran ahead of the database (see Watcher._run): nothing new.
             # Don't resend this state in a tight loop; the next poll puts the number right.
@@ -200,6 +325,7 @@ def event_stream(
             continue
         revision = built
         last_sent = time.monotonic()
-        yield f"id: {revision}\nevent: state\ndata: {body}\n\n"
-        if ended:
+        yield _frame(entry, audience)  # the same bytes object for every stream of the room
+        yield _ending(entry, participant_id)
+        if entry.snap.session["ended"]:
             return

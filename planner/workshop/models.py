@@ -17,6 +17,7 @@ from planner.extensions import db
 from planner.models import utcnow
 
 CODE_LENGTH = 8
+DEVICE_TAG_LENGTH = 32
 IDEA_MAX = 280
 NAME_MAX = 60
 GROUP_LABEL_MAX = 80
@@ -71,6 +72,9 @@ class Participant(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
     joined_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    # Which device joined, as a tag of this session only (`access.device_tag`): names that
+    # share one are one phone joined several times. None for a join with no device cookie.
+    device: Mapped[str | None] = mapped_column(String(DEVICE_TAG_LENGTH), nullable=True)
 
 
 class IdeaGroup(db.Model):

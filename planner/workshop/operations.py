@@ -165,8 +165,9 @@ def end_session(ws: WorkshopSession) -> None:
     _commit(ws)
 
 
-def join(ws: WorkshopSession, name: str | None, user: Any = None) -> Participant:
-    """A member joins as themselves (once per session); a guest joins with a name."""
+def join(ws: WorkshopSession, name: str | None, user: Any = None, device: str | None = None) -> Participant:
+    """A member joins as themselves (once per session); a guest joins with a name. `device`
+    is the tag of the device they joined from (`access.device_tag`), if it has one."""
     if not rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
         raise WorkshopError("This workshop has ended.")
     if user is not None:
@@ -179,7 +180,7 @@ def join(ws: WorkshopSession, name: str | None, user: Any = None) -> Participant
     else:
         clean = rules.clean_name(name)
     _quick_commit()
-    participant = Participant(session_id=ws.id, user_id=getattr(user, "id", None), name=clean)
+    participant = Participant(session_id=ws.id, user_id=getattr(user, "id", None), name=clean, device=device)
     db.session.add(participant)
     db.session.flush()
     _finish(ws.id)

@@ -9,6 +9,7 @@ one function in `operations`.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,6 +21,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -41,10 +43,88 @@ from planner.workshop.rules import WorkshopError
 
 bp = Blueprint("workshop", __name__)
 
-# Joining by code is what a code-guesser would hammer; a room of 40 behind one Wi-Fi address
-# joining within a minute must still get in. Only failed lookups count against the first limit.
+# Joining by code is what a code-guesser would hammer. Every route with a code in it tells a
+# live code from a dead one, so all of them share one limit (`code_lookup`); only lookups of
+# codes that lead nowhere count against it, and requests that carry the code's own cookie or
+# projector key are never limited: a room polling its state never comes near it. The app's
+# config may override each limit here (WORKSHOP_CODE_LOOKUP_LIMIT, WORKSHOP_JOINS_PER_...).
 CODE_LOOKUP_LIMIT = "20 per minute; 100 per hour"
-JOIN_LIMIT = "60 per minute; 600 per hour"
+# Joins (POSTs to a join page, made or not), per device and per address. A room of 60 behind
+# one Wi-Fi address joining within a minute, with a few typos, stays under the second; one
+# phone making its eleventh name in an hour meets the first.
+JOINS_PER_DEVICE = "10 per hour"
+JOINS_PER_ADDRESS = "120 per minute; 1000 per hour"
+
+
+# What the 429 page says, by the limit that was met (`g.workshop_limit`, set on its breach).
+TOO_MANY = {
+    "lookup": (
+        "Too many tries at workshop codes",
+        "There were many tries at codes that lead to no workshop from here in a short time. "
+        "Check the code on the big screen, wait a few minutes, then try again.",
+    ),
+    "device": (
+        "This device has joined many times",
+        "This device has joined workshops under many names in the last hour. Each person joins once, "
+        "on their own phone or computer; the facilitator can type a card for anyone without one.",
+    ),
+    "address": (
+        "Many people have just joined from here",
+        "Very many people have joined from this network in a short time. Wait a minute, then try again.",
+    ),
+}
+_LIMIT_MET = "workshop_limit"
+
+
+def _met(which: str) -> Callable[[Any], None]:
+    def on_breach(_limit: Any) -> None:
+        g.setdefault(_LIMIT_MET, which)
+
+    return on_breach
+
+
+@bp.errorhandler(429)
+def too_many(error: Any) -> Any:
+    title, message = TOO_MANY[g.get(_LIMIT_MET, "lookup")]
+    headers = {k: v for k, v in error.get_response().headers.items() if k == "Retry-After"}
+    headers["Cache-Control"] = "no-store"
+    if _wants_json():
+        return jsonify(error=message), 429, headers
+    return render_template("workshop/too_many.html", title=title, message=message), 429, headers
+
+
+def _lookup_exempt() -> bool:
+    return access.vouched_for((request.view_args or {}).get("code"))
+
+
+code_lookup = limiter.shared_limit(
+    lambda: current_app.config.get("WORKSHOP_CODE_LOOKUP_LIMIT", CODE_LOOKUP_LIMIT),
+    scope="workshop-code-lookup",
+    key_func=access.lookup_key,
+    exempt_when=_lookup_exempt,
+    deduct_when=lambda _response: access.lookup_missed(),
+    on_breach=_met("lookup"),
+)
+
+
+def _device_key() -> str:
+    return "device:" + (access.device_id() or "")
+
+
+joins_per_device = limiter.limit(
+    lambda: current_app.config.get("WORKSHOP_JOINS_PER_DEVICE", JOINS_PER_DEVICE),
+    key_func=_device_key,
+    methods=["POST"],
+    # A device without its cookie (cleared, or never kept) is limited by its address alone.
+    exempt_when=lambda: access.device_id() is None,
+    on_breach=_met("device"),
+)
+joins_per_address = limiter.limit(
+    lambda: current_app.config.get("WORKSHOP_JOINS_PER_ADDRESS", JOINS_PER_ADDRESS),
+    key_func=lambda: "address:" + (request.remote_addr or "unknown"),
+    methods=["POST"],
+    on_breach=_met("address"),
+)
 
 
 def _wants_json() -> bool:
@@ -90,7 +170,7 @@ def facilitator_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
                 return _answer(ws, error, "workshop.console")
             return _answer(ws, None, "workshop.console")
 
-        bp.post(rule)(view)
+        bp.post(rule)(code_lookup(view))
         return view
 
     return decorate
@@ -112,7 +192,7 @@ def participant_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
                 return _answer(ws, error, "workshop.participate")
             return _answer(ws, None, "workshop.participate")
 
-        bp.post(rule)(view)
+        bp.post(rule)(code_lookup(view))
         return view
 
     return decorate
@@ -155,14 +235,17 @@ def start(plan_id: int):
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(CODE_LOOKUP_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code != 303)
+@code_lookup
 def join_code():
-    """Type the code from the screen."""
+    """Type the code from the screen. Every answer but "in you go" counts as a lookup missed."""
     form = CodeForm()
+    if request.method == "POST":
+        access.missed()
     if form.validate_on_submit():
         code = rules.normalize_code(form.code.data)
         ws = db.session.scalar(db.select(WorkshopSession).where(WorkshopSession.code == code)) if code else None
         if ws is not None and rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
+            g.pop(access.MISSED, None)
             return redirect(url_for("workshop.join", code=ws.code), 303)
         # Someone who arrives late should hear that it ended, not that they mistyped.
         form.code.errors.append(
@@ -175,26 +258,39 @@ def join_code():
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
-@limiter.limit(JOIN_LIMIT, methods=["POST"])
+@code_lookup
+@joins_per_address
+@joins_per_device
 def join(code: str):
     ws = access.session_or_404(code)
     # Someone who took part (scanning the code again, after the end too) goes to their page.
     if access.current_participant(ws) is not None:
         return redirect(url_for("workshop.participate", code=ws.code))
     if not rules.code_is_live(ws.created_at, ws.ended_at, utcnow()):
+        access.missed()
         return render_template("workshop/ended.html", ws=ws), 410
+    # The device cookie comes with the join page, so the join itself carries it; a device
+    # without one (cleared, or never kept) gets a new one here.
+    device = access.device_id()
+    fresh = device is None
+    device = device or access.new_device_id()
     member = current_user if current_user.is_authenticated else None
     form = JoinForm()
+    response: Any = None
     if request.method == "POST" and (member is not None or form.validate()):
         try:
-            participant = ops.join(ws, form.name.data, member)
+            participant = ops.join(ws, form.name.data, member, access.device_tag(ws, device))
         except WorkshopError as error:
             form.name.errors.append(str(error))
         else:
             response = redirect(url_for("workshop.participate", code=ws.code), 303)
-            return access.remember_participant(response, ws, participant)
-    status = 422 if form.errors else 200
-    return render_template("workshop/join.html", ws=ws, form=form, member=member), status
+            access.remember_participant(response, ws, participant)
+    if response is None:
+        status = 422 if form.errors else 200
+        response = make_response(render_template("workshop/join.html", ws=ws, form=form, member=member), status)
+    if fresh:
+        access.remember_device(response, device)
+    return response
 
 
 # ---------------------------------------------------------------- the three views
@@ -223,6 +319,7 @@ def _page(ws: WorkshopSession, template: str, view: str, **extra: Any) -> str:
 
 
 @bp.get("/workshop/<code>")
+@code_lookup
 def participate(code: str):
     ws = access.session_or_404(code)
     participant = access.current_participant(ws)
@@ -232,6 +329,7 @@ def participate(code: str):
 
 
 @bp.get("/workshop/<code>/console")
+@code_lookup
 def console(code: str):
     """The console while the session runs; after it, the look back at what it came to."""
     ws = access.session_or_404(code)
@@ -249,24 +347,36 @@ def console(code: str):
 
 
 @bp.get("/workshop/<code>/projector")
+@code_lookup
 def projector(code: str):
+    """The room on the big screen, for the plan's members or by the console's link. The link
+    expires with its session: then its closing screen for a while, then the ended page."""
     ws = access.session_or_404(code)
     if not access.projector_allowed(ws):
-        access.require(ws, "view")
+        if access.projector_key_matches(ws):
+            if not access.closing_screen_allowed(ws):
+                return render_template("workshop/ended.html", ws=ws), 410
+        else:
+            access.require(ws, "view")
     return _page(ws, "workshop/projector.html", "projector", key=request.args.get("key", ""))
 
 
 # ---------------------------------------------------------------- the live channel
 
 
-def _viewer(ws: WorkshopSession) -> tuple[str, int | None]:
-    """Which state the request may see: (audience, participant id)."""
+def _viewer(ws: WorkshopSession, over_ok: bool = False) -> tuple[str, int | None]:
+    """Which state the request may see: (audience, participant id). The audience "over" (only
+    if `over_ok`) is a projector link whose session has ended: it hears that, and nothing else."""
     wanted = request.args.get("as", "participant")
     if wanted == "facilitator":
         access.require(ws, "manage")
         return "facilitator", None
     if wanted == "projector":
         if not access.projector_allowed(ws):
+            if access.projector_key_matches(ws):
+                if over_ok:
+                    return "over", None
+                abort(410)
             abort(403)
         return "room", None
     participant = access.current_participant(ws)
@@ -284,10 +394,16 @@ def _since() -> int:
 
 
 @bp.get("/workshop/<code>/state")
+@code_lookup
 def current_state(code: str):
     """The whole state as JSON; 204 if it has not moved past `since`."""
     ws = access.session_or_404(code)
-    audience, participant_id = _viewer(ws)
+    audience, participant_id = _viewer(ws, over_ok=True)
+    if audience == "over":
+        # Enough for the projector's script to load the page again, into what the link shows now.
+        over = {"server_now": state.epoch_ms(utcnow()), "revision": ws.revision, "view": {"ended": True}, "me": None}
+        body = json.dumps(over)
+        return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
     if "since" in request.args and ws.revision <= _since():
         return Response(status=204, headers={"Cache-Control": "no-store"})
     body = state.payload(ws, audience, participant_id)
@@ -295,11 +411,19 @@ def current_state(code: str):
 
 
 @bp.get("/workshop/<code>/events")
+@code_lookup
 def events(code: str):
     ws = access.session_or_404(code)
     audience, participant_id = _viewer(ws)
+    # Whose stream this is, for the caps on open streams (live.Watcher.open).
+    if participant_id is not None:
+        viewer: tuple[str, int | str] = ("participant", participant_id)
+    elif audience == "facilitator":
+        viewer = ("account", current_user.id)
+    else:
+        viewer = ("projector", ws.id)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stream = live.event_stream(app, ws.id, ws.code, audience, participant_id, _since())
+    stream = live.event_stream(app, ws.id, ws.code, audience, participant_id, _since(), viewer)
     db.session.remove()  # the stream opens its own sessions; don't hold a connection meanwhile
     return Response(
         stream,
@@ -309,6 +433,7 @@ def events(code: str):
 
 
 @bp.get("/workshop/<code>/qr.svg")
+@code_lookup
 def qr(code: str):
     ws = access.session_or_404(code)
     url = url_for("workshop.join", code=ws.code, _external=True)
@@ -325,14 +450,16 @@ def qr(code: str):
 
 
 def _export(code: str, kind: str) -> Response:
+    """The session's record: the facilitator's whole, anyone else's what the room sees."""
     ws = access.session_or_404(code)
     access.require(ws, "view")
+    room_only = not access.may(ws, "manage")
     snap = state.snapshot(ws)
     names = state.item_names(ws.plan_id, snap.ideas)
     if kind == "csv":
-        body, mimetype, suffix = export.to_csv(snap, names), "text/csv", "csv"
+        body, mimetype, suffix = export.to_csv(snap, names, room_only=room_only), "text/csv", "csv"
     else:
-        body, mimetype, suffix = export.to_markdown(snap, names), "text/markdown", "md"
+        body, mimetype, suffix = export.to_markdown(snap, names, room_only=room_only), "text/markdown", "md"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="workshop-{ws.code}.{suffix}"'
     response.headers["Cache-Control"] = "no-store"
@@ -340,11 +467,13 @@ def _export(code: str, kind: str) -> Response:
 
 
 @bp.get("/workshop/<code>/export.csv")
+@code_lookup
 def export_csv(code: str):
     return _export(code, "csv")
 
 
 @bp.get("/workshop/<code>/export.md")
+@code_lookup
 def export_markdown(code: str):
     return _export(code, "markdown")
 
@@ -450,6 +579,7 @@ def end(ws: WorkshopSession) -> None:
 
 
 @bp.post("/workshop/<code>/ideas/<int:number>/promote")
+@code_lookup
 def promote(code: str, number: int):
     """Make a card a plan item, then open the item's edit form in the wizard."""
     ws = access.session_or_404(code)

@@ -169,6 +169,7 @@ class Snapshot:
     groups: list[dict[str, Any]]
     ideas: list[dict[str, Any]]
     votes: dict[int, dict[int, int]] = field(default_factory=dict)  # idea id -> participant id -> dots
+    devices: dict[int, str] = field(default_factory=dict)  # participant id -> device tag, where known
 
 
 def in_room(idea: dict[str, Any], step: dict[str, Any]) -> bool:
@@ -262,10 +263,22 @@ def facilitator_view(snap: Snapshot) -> dict[str, Any]:
     view = _common(snap)
     view["ideas"] = ideas
     view["participants"] = sorted(snap.participants.values(), key=str.casefold)
+    view["shared_devices"] = shared_devices(snap)
     view["kinds"] = {
         slug: [{"name": name, "label": ENTITY_BY_NAME[name].label} for name in promotable(slug)] for slug in snap.steps
     }
     return view
+
+
+def shared_devices(snap: Snapshot) -> list[list[str]]:
+    """The names that joined from one device, for each device with more than one: one phone
+    joining as "Ann", "Bob" and "Cy" gets three times the dots. Most names first."""
+    by_device: dict[str, list[str]] = {}
+    for pid, tag in snap.devices.items():
+        if pid in snap.participants:
+            by_device.setdefault(tag, []).append(snap.participants[pid])
+    found = [sorted(names, key=str.casefold) for names in by_device.values() if len(names) > 1]
+    return sorted(found, key=lambda names: (-len(names), names[0].casefold()))
 
 
 def personal_views(snap: Snapshot) -> dict[int, dict[str, Any]]:

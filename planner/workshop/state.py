@@ -48,11 +48,16 @@ def load_snapshot(ws: WorkshopSession) -> rules.Snapshot:
     }
     # Keep the wizard's order, whatever order the rows came in.
     steps = {s.slug: steps[s.slug] for s in STEPS if s.slug in steps}
-    participants = dict(
-        db.session.execute(
-            select(Participant.id, Participant.name).where(Participant.session_id == ws.id).order_by(Participant.id)
-        ).all()
-    )
+    participants: dict[int, str] = {}
+    devices: dict[int, str] = {}
+    for pid, name, device in db.session.execute(
+        select(Participant.id, Participant.name, Participant.device)
+        .where(Participant.session_id == ws.id)
+        .order_by(Participant.id)
+    ):
+        participants[pid] = name
+        if device:
+            devices[pid] = device
     groups = [
         {"id": g.id, "step": g.step, "label": g.label}
         for g in db.session.scalars(select(IdeaGroup).where(IdeaGroup.session_id == ws.id).order_by(IdeaGroup.id))
@@ -91,7 +96,7 @@ def load_snapshot(ws: WorkshopSession) -> rules.Snapshot:
         "ended": ws.ended_at is not None,
         "timer": {"ends_at": epoch_ms(ws.timer_ends_at), "seconds": ws.timer_seconds},
     }
-    return rules.Snapshot(session, steps, participants, groups, ideas, votes)
+    return rules.Snapshot(session, steps, participants, groups, ideas, votes, devices)
 
 
 class _Entry:
@@ -100,6 +105,7 @@ class _Entry:
         self.snap = snap
         self.json: dict[str, str] = {}
         self.personal: dict[int, str] | None = None  # each participant's own part, as JSON
+        self.frames: dict[str, bytes] = {}  # the live channel's shared bytes, per audience (live.py)
         self.lock = threading.Lock()
 
 
@@ -154,7 +160,8 @@ def payload(ws: WorkshopSession, audience: str, participant_id: int | None = Non
     return _payload_from(_entry(ws), audience, participant_id)
 
 
-def _payload_from(entry: _Entry, audience: str, participant_id: int | None) -> str:
+def shared_json(entry: _Entry, audience: str) -> str:
+    """The part of the state everyone of `audience` sees, as JSON, made once per entry."""
     shared = entry.json.get(audience)
     if shared is None:
         with entry.lock:
@@ -162,16 +169,25 @@ def _payload_from(entry: _Entry, audience: str, participant_id: int | None) -> s
             if shared is None:
                 view = rules.facilitator_view(entry.snap) if audience == "facilitator" else rules.room_view(entry.snap)
                 shared = entry.json[audience] = json.dumps(view, separators=(",", ":"))
-    me = "null"
-    if participant_id is not None:
-        if entry.personal is None:
-            with entry.lock:
-                if entry.personal is None:
-                    entry.personal = {
-                        pid: json.dumps(view, separators=(",", ":"))
-                        for pid, view in rules.personal_views(entry.snap).items()
-                    }
-        me = entry.personal.get(participant_id) or json.dumps(rules.personal_view(entry.snap, participant_id))
+    return shared
+
+
+def personal_json(entry: _Entry, participant_id: int | None) -> str:
+    """What only this participant sees (their cards and dots), as JSON; "null" for no one."""
+    if participant_id is None:
+        return "null"
+    if entry.personal is None:
+        with entry.lock:
+            if entry.personal is None:
+                entry.personal = {
+                    pid: json.dumps(view, separators=(",", ":"))
+                    for pid, view in rules.personal_views(entry.snap).items()
+                }
+    return entry.personal.get(participant_id) or json.dumps(rules.personal_view(entry.snap, participant_id))
+
+
+def _payload_from(entry: _Entry, audience: str, participant_id: int | None) -> str:
+    shared, me = shared_json(entry, audience), personal_json(entry, participant_id)
     return f'{{"server_now":{epoch_ms(utcnow())},"revision":{entry.revision},"view":{shared},"me":{me}}}'
 
 
@@ -179,7 +195,16 @@ def stream_payload(
     app: Any, session_id: int, code: str, revision: int, audience: str, participant_id: int | None
 ) -> tuple[str, int, bool] | None:
     """For a live stream, outside any request: (state JSON, its revision, whether the session
-    has ended), or None if the session is gone.
+    has ended), or None if the session is gone."""
+    entry = stream_entry(app, session_id, code, revision)
+    if entry is None:
+        return None
+    return _payload_from(entry, audience, participant_id), entry.revision, entry.snap.session["ended"]
+
+
+def stream_entry(app: Any, session_id: int, code: str, revision: int) -> _Entry | None:
+    """For a live stream, outside any request: the state at `revision` or newer, or None if the
+    session is gone.
 
     When a revision moves, every open stream in this process wants it at once. One of them reads
     it, the others wait for that and share it, holding no database connection while they wait:
@@ -198,7 +223,7 @@ def stream_payload(
                         return None
                     entry = _store(key, _Entry(ws.revision, load_snapshot(ws)))
                     db.session.remove()
-    return _payload_from(entry, audience, participant_id), entry.revision, entry.snap.session["ended"]
+    return entry
 
 
 def current_revision(session_id: int) -> int | None:

@@ -40,8 +40,10 @@ def make_team(app: Flask, password_hash: str, segment: dict[str, Any]) -> dict[s
 def signed_in(app: Flask, context: BrowserContext, live_server: str, user: Any) -> BrowserContext:
     """Give a browser context the session cookie of `user`, as the log-in page would."""
     client = app.test_client()
+    with app.app_context():
+        session_id = user.get_id()  # starts a server-side session (planner/accounts/sessions.py)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
     cookie = client.get_cookie("session")
     context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server}])

@@ -17,6 +17,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
 from planner.documents import prerender, routes
+from planner.documents.render import PdfTooLong
 from planner.extensions import db
 from planner.models import Plan
 from planner.plans import store
@@ -103,14 +104,60 @@ def test_a_ready_pdf_downloads_at_once(
     assert drawn == ["Harbour plan"]
 
 
-def test_without_javascript_the_pdf_button_is_a_plain_download(
+def test_without_javascript_the_pdf_button_leads_to_a_page_that_says_it_is_being_drawn(
     app: Flask, new_context: Callable[..., BrowserContext], live_server: str, owner: Any, plan_id: int, drawn: list[str]
 ) -> None:
     page = on_review(app, new_context, live_server, owner, plan_id, java_script_enabled=False)
+    page.get_by_role("link", name="PDF", exact=True).click()  # waits PDF_WAIT_SECONDS, not the render
+    expect(page.get_by_role("heading", name="The PDF is being drawn")).to_be_visible()
+    expect(page.get_by_text("follow the link again in a minute")).to_be_visible()
+    assert drawn == []
+    with app.app_context():
+        assert prerender.sweep(app, now=db.session.get(Plan, plan_id).updated_at)
+        db.session.remove()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="PDF", exact=True).click()
+        page.get_by_role("link", name="Download the PDF").click()
     assert Path(download_info.value.path()).read_bytes() == STAND_IN
-    assert drawn == ["Harbour plan"]  # drawn in the request itself
+    assert drawn == ["Harbour plan"]
+
+
+def test_the_being_drawn_page_downloads_the_pdf_by_itself(
+    app: Flask, new_context: Callable[..., BrowserContext], live_server: str, owner: Any, plan_id: int, drawn: list[str]
+) -> None:
+    page = on_review(app, new_context, live_server, owner, plan_id)
+    page.goto(f"/plans/{plan_id}/document.pdf")  # a saved link, or a new tab: no status asked first
+    expect(page.get_by_role("heading", name="The PDF is being drawn")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Preparing the PDF…")
+    with page.expect_download() as download_info, app.app_context():
+        assert prerender.sweep(app, now=db.session.get(Plan, plan_id).updated_at)
+        db.session.remove()
+    assert Path(download_info.value.path()).read_bytes() == STAND_IN
+
+
+def test_a_pdf_too_long_to_draw_is_not_waited_for(
+    app: Flask,
+    new_context: Callable[..., BrowserContext],
+    live_server: str,
+    owner: Any,
+    plan_id: int,
+    drawn: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def too_long(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        drawn.append(doc["title"])
+        raise PdfTooLong("time")
+
+    monkeypatch.setattr(prerender, "render_pdf", too_long)
+    page = on_review(app, new_context, live_server, owner, plan_id)
+    page.get_by_role("link", name="PDF", exact=True).click()
+    status = page.locator(".downloads [role=status]")
+    expect(status).to_contain_text("Preparing the PDF…")
+    with app.app_context():
+        assert prerender.sweep(app, now=db.session.get(Plan, plan_id).updated_at) is None
+        db.session.remove()
+    expect(status).to_contain_text("This plan is too long to print as PDF. Download it as Word or Markdown")
+    page.wait_for_timeout(1500)
+    assert drawn == ["Harbour plan"]  # told once; the page stopped asking, and nothing is drawn again
 
 
 def test_the_printable_pages_download_link_waits_the_same_way(

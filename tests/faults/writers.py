@@ -4,8 +4,8 @@
 each person's own, and a workshop session with voting open on three cards. Each `write_for_a_while`
 runs in its own process (multiprocessing) with its own app, and for a few seconds does
 what a busy team does, every save reading before it writes: log-ins (which count attempts in
-the database), concerns added, its concern edited, the plan's fields saved, cards and dots in
-the workshop. It returns what answered success, so that the test can find each in the
+the database), concerns added (until the plan holds as many as it may), its concern edited, the plan's
+fields saved, cards and dots in the workshop. It returns what answered success, so that the test can find each in the
 database, and every 5xx and "database is locked" it met (answers and log records alike).
 """
 
@@ -61,7 +61,9 @@ def prepare(url: str, people: int) -> dict[str, Any]:
         for n in range(SEED_CARDS):
             ops.add_idea(ws, None, STEP, f"Seed card {n + 1}", written_for="Seed")
         ops.open_voting(ws, STEP, dots=SEED_CARDS * 2, per_idea=2)
-        shared = {"url": url, "plan_id": plan.id, "code": ws.code, "concerns": concerns}
+        # What each may add: together they fill the plan's concerns up to its limit, no further.
+        adds = (ENTITY_BY_NAME["concern"].max_items - people) // people
+        shared = {"url": url, "plan_id": plan.id, "code": ws.code, "concerns": concerns, "adds": adds}
         db.session.remove()
         db.engine.dispose()
     return shared
@@ -116,7 +118,8 @@ def write_for_a_while(n: int, shared: dict[str, Any], start: Any, seconds: float
     while time.monotonic() < deadline:
         i += 1
         title = f"p{n}-{i}"
-        if count(member.post(f"/plans/{plan}/items/concern/new", data={"new-concern-concern": title}), 302):
+        adding = len(done["added"]) < shared["adds"]
+        if adding and count(member.post(f"/plans/{plan}/items/concern/new", data={"new-concern-concern": title}), 302):
             done["added"].append(title)
         update = {f"concern-{concern}-concern": f"Writer {n}'s worry, take {i}"}
         if count(member.post(f"/plans/{plan}/items/concern/{concern}", data=update), 302):
