@@ -103,8 +103,13 @@ class Config:
     RATELIMIT_STRATEGY = "fixed-window"
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes")
-    # Invitations sent to an address, per facilitator and plan: nobody can mail-bomb through Planner.
+    # Reset links asked for one account, from every address together (each address also has
+    # LOGIN_LIMIT_PER_ACCOUNT of its own for it): a stranger cannot use up the owner's.
+    RESET_LIMIT_PER_ACCOUNT = os.environ.get("RESET_LIMIT_PER_ACCOUNT", "30 per day")
+    # Invitations sent to addresses, per inviting account (all its plans together), and per
+    # address invited (from anyone): nobody can mail-bomb through Planner.
     INVITE_LIMIT = os.environ.get("INVITE_LIMIT", "20 per hour")
+    INVITE_LIMIT_PER_RECIPIENT = os.environ.get("INVITE_LIMIT_PER_RECIPIENT", "5 per day")
     # Outgoing mail (password resets). Without MAIL_SERVER the link goes to the log instead,
     # and `flask --app app user reset-link EMAIL` prints one. See docs/accounts.md.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
@@ -129,7 +134,8 @@ class Config:
     # Limits of each app process's render process (planner/documents/render.py), so that one
     # very long plan cannot take the server: CPU seconds one PDF may take (the large plan of
     # docs/performance.md takes about 30), and the process's memory ceiling (address space; it
-    # starts at about 350 MB). A PDF past either is "too long to print" until its plan changes.
+    # starts at about 350 MB). A PDF past either is "too long to print" until its plan changes or
+    # the limit is raised.
     PDF_RENDER_TIMEOUT_SECONDS = float(os.environ.get("PDF_RENDER_TIMEOUT_SECONDS", "120"))
     PDF_RENDER_MEMORY_MB = int(os.environ.get("PDF_RENDER_MEMORY_MB", "1536"))
     # A render process whose peak memory passed this after a PDF is replaced, to give it back

@@ -57,7 +57,7 @@ def stream_ceiling(threads: int) -> int:
     """How many workshop streams a gthread worker may hold open: all its threads but a reserve
     (a quarter, at most 10), so that streams, however many are opened, never take the threads
     that pages and actions need. Past it the oldest stream ends and its page polls instead."""
-    return threads - max(1, min(10, threads // 4))
+    return max(1, threads - max(1, min(10, threads // 4)))  # 0 would mean no ceiling
 
 
 def post_worker_init(worker):

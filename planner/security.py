@@ -134,12 +134,17 @@ def account_key() -> str:
 
 # Control characters (tabs and line breaks aside) have no place in anything a person types:
 # PostgreSQL refuses NUL in text, and Word files refuse the rest. The import refuses them
-# (`planner.interchange.validate`); in forms and query strings they are dropped as they are read.
+# (`planner.interchange.validate`); in forms and query strings they are dropped as they are read,
+# and "\r\n" becomes "\n".
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _without_controls(value: Any) -> Any:
-    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+    """No control characters, and a line break as one "\n", as the browser counted it against a
+    field's `maxlength` (a text area sends "\r\n") and as the import stores it."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class CleanValues(ImmutableMultiDict):

@@ -98,10 +98,18 @@
     return out;
   }
 
-  // Drafts another account left in this browser (or kept before drafts had an owner) are not
-  // this person's to see: they go, unread.
+  // A draft kept before drafts had an owner ("planner-draft:<plan id>/<form>@<base>", no
+  // account): the first signed-in page adopts it, once, as this account's, rather than lose it.
+  const LEGACY = /^\d+\//;
+
+  // Drafts another account left in this browser are not this person's to see: they go, unread.
   function removeOthers() {
-    for (const key of storedKeys()) if (key.startsWith(PREFIX) && !key.startsWith(MINE)) storage.removeItem(key);
+    for (const key of storedKeys()) {
+      if (!key.startsWith(PREFIX) || key.startsWith(MINE)) continue;
+      const rest = key.slice(PREFIX.length);
+      if (LEGACY.test(rest) && storage.getItem(MINE + rest) === null) write(MINE + rest, read(key));
+      storage.removeItem(key);
+    }
   }
 
   const draftsOf = (scope) => allDrafts().filter((d) => d.scope === scope);

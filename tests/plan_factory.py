@@ -220,7 +220,7 @@ def fullest_document(*, tricky: bool = True) -> dict[str, Any]:
     def value(field: Field, i: int) -> Any:
         match field.kind:
             case Kind.TEXT | Kind.LONGTEXT:
-                return _fullest_text(field.max_length, tricky=tricky, one_line=False)
+                return _fullest_text(field.max_length, tricky=tricky, one_line=field.kind is Kind.TEXT)
             case Kind.LIST:
                 return [_fullest_text(field.max_length, tricky=tricky, one_line=True)] * field.max_items
             case Kind.ENUM:

@@ -197,6 +197,78 @@ def test_expired_sessions_are_cleared_away_at_log_in(app: Flask, anonymous: Web,
     assert len(session_rows(app)) == 1
 
 
+def test_a_log_in_clears_others_expired_sessions_after_its_own_commit(
+    app: Flask, anonymous: Web, owner: Any, add_user: Any, login: Any
+) -> None:
+    nia = add_user("nia@example.org", "Nia")
+    login(Web(app.test_client()), nia)
+    with app.app_context():
+        db.session.execute(update(AccountSession).values(expires_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+        db.session.remove()
+    log_in(anonymous, owner.email)
+    assert [row.user_id for row in session_rows(app)] == [owner.id]
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("TEST_DATABASE_URL", "").startswith("postgresql"), reason="row locks: PostgreSQL"
+)
+def test_two_people_logging_in_at_once_never_deadlock(app: Flask, add_user: Any) -> None:
+    """Each browser holds a session that expired overnight. A log-in ends the cookie's old
+    session, then starts a new one (`auth.sign_in`); two at once, each holding its own old row,
+    must not wait for each other's (PostgreSQL would answer one with a deadlock, a 503)."""
+    import threading
+
+    ids = [add_user(f"u{n}@example.org").id for n in range(2)]
+    with app.app_context():
+        cookies = [f"{uid}:{sessions.start_detached(uid)}" for uid in ids]
+        db.session.execute(update(AccountSession).values(expires_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+        db.session.remove()
+    both_ended = threading.Barrier(2, timeout=10)
+    results: dict[int, str] = {}
+
+    def log_in_at_once(n: int) -> None:
+        with app.test_request_context("/login", method="POST"):
+            try:
+                sessions.end(cookies[n])
+                both_ended.wait()
+                sessions.start(ids[n])
+                db.session.commit()
+                sessions.sweep_expired()
+                results[n] = "ok"
+            except Exception as exc:  # the test reports whatever went wrong
+                results[n] = type(exc).__name__
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=log_in_at_once, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {0: "ok", 1: "ok"}
+    assert sorted(row.user_id for row in session_rows(app)) == ids
+
+
+def test_a_stranger_cannot_use_up_the_owners_reset_requests(
+    app: Flask, owner: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per hour")
+    monkeypatch.setitem(app.config, "RESET_LIMIT_PER_ACCOUNT", "4 per day")
+    stranger = Web(app.test_client())
+    stranger.client.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert [stranger.post("/reset-password", {"email": owner.email}).status_code for _ in range(4)] == [302] * 3 + [429]
+
+    fay = Web(app.test_client())
+    with caplog.at_level(logging.WARNING):
+        assert fay.post("/reset-password", {"email": owner.email}).status_code == 302
+    assert re.search(r"http://\S+?(/reset-password/\S+)", caplog.text)
+    # From every address together, the account's daily cap still holds.
+    assert fay.post("/reset-password", {"email": owner.email}).status_code == 429
+
+
 # ---------------------------------------------------------------- links never point at a forged Host
 
 

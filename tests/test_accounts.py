@@ -309,8 +309,22 @@ def test_account_changes_are_limited_per_account(
     blocked = profile(web, "Fay", "guess9@example.org", PASSWORD)
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.get_data(as_text=True)
-    assert web.post("/account", {"current": "guess", "password": "x" * 10, "confirm": "x" * 10}).status_code == 422
+    # The password form shares the count: no fresh guesses there either.
+    assert web.post("/account", {"current": "guess", "password": "x" * 10, "confirm": "x" * 10}).status_code == 429
     assert user_by_email(app, owner.email) is not None
+
+
+def test_current_password_guesses_share_one_budget_across_every_form_that_asks_for_it(
+    app: Flask, web: Web, owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    wrong = {"current": "guess", "password": "new password 123", "confirm": "new password 123"}
+    assert [web.post("/account", wrong).status_code for _ in range(2)] == [422, 422]
+    assert profile(web, "Fay", "thief@example.org", "guess").status_code == 422
+    # The budget is spent: neither form tries another guess, not even the right password.
+    assert profile(web, "Fay", "thief@example.org", PASSWORD).status_code == 429
+    assert web.post("/account", {**wrong, "current": PASSWORD}).status_code == 429
+    assert user_by_email(app, "thief@example.org") is None
 
 
 def test_the_account_forms_need_the_csrf_token(web: Web, owner: User) -> None:

@@ -15,6 +15,7 @@ import http.cookiejar
 import json
 import os
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -98,6 +99,12 @@ def render_nginx_conf(tmp: Path, *, http_port: int, https_port: int, gunicorn_po
         assert old in conf, f"deploy/nginx.conf no longer has {old!r}: update this test with it"
         conf = conf.replace(old, new)
     return conf
+
+
+def test_every_gthread_worker_may_hold_at_least_one_stream() -> None:
+    """0 would mean no ceiling at all (planner/workshop/live.py)."""
+    stream_ceiling = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["stream_ceiling"]
+    assert [stream_ceiling(n) for n in (1, 2, 4, 8, 32, 100)] == [1, 1, 3, 6, 24, 90]
 
 
 def test_nginx_accepts_requests_as_large_as_the_app_does() -> None:

@@ -42,6 +42,14 @@ from tests.conftest import Web
 from tests.plan_factory import LARGE, large_plan, sized_plan
 from tests.test_document import PRINTED, example_pdf_bytes, squeezed
 
+# Once is enough: this module draws PDFs of documents, so it runs in the SQLite pass of `make test`
+# only, which keeps the two passes, side by side on two cores, within the suite's time.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="draws PDFs of documents, where the database plays no part: runs in the SQLite pass",
+)
+
+
 CONTENTS_LINE = re.compile(r"^(\S.*?)\s*(?:\.\s*)+(\d+)\s*$", re.M)
 
 

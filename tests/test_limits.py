@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from config import Config
-from planner.domain import ENTITIES, ENTITY_BY_NAME, Entity, Kind, limits
+from planner.domain import ENTITIES, ENTITY_BY_NAME, PLAN_FIELDS, Entity, Kind, limits
 from planner.domain.limits import KEY_LENGTH, RESERVED_KEYS, key_problem
 from planner.extensions import db
 from planner.interchange import ImportRefused, dumps, export_document, import_document
@@ -382,3 +382,46 @@ def test_the_store_refuses_a_key_the_rule_refuses(ctx: Flask) -> None:
     with pytest.raises(ValueError, match="cannot be a key"):
         store.add_item(plan, ENTITY_BY_NAME["goal"], {"key": "..", "statement": "Above"})
     assert item_count(plan.id, ENTITY_BY_NAME["goal"]) == 0
+
+
+# ---------------------------------------------------------------- line breaks, as the wizard shows them
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "path"),
+    [
+        ("name", "Young\nparents", "plan.segments[0].name"),
+        ("cares_about", ["repair\u2028cafés"], "plan.segments[0].cares_about[0]"),
+        ("cares_about", ["tools\r\nand skills"], "plan.segments[0].cares_about[0]"),
+    ],
+)
+def test_a_line_break_in_a_one_line_answer_is_refused_at_import_with_its_place(
+    ctx: Flask, example_doc: dict[str, Any], where: str, value: Any, path: str
+) -> None:
+    # A text box cannot hold a line break, and a list typed one entry per line would show and
+    # save this one entry as two: the import refuses what the wizard would change.
+    example_doc["plan"]["segments"][0][where] = value
+    with pytest.raises(ImportRefused) as refused:
+        import_document(dumps(example_doc))
+    assert f"{path}: is one line of text: it holds a line break" in map(str, refused.value.problems)
+    assert plan_count() == 0
+
+
+def test_a_line_break_counts_as_one_character_as_the_browser_counts_it(
+    ctx: Flask, web: Any, example_doc: dict[str, Any], owner: Any, add_member: Any
+) -> None:
+    field = next(f for f in ENTITY_BY_NAME["segment"].fields if f.name == "barriers")
+    # At the most characters a browser lets one type (it counts a line break as one), sent back
+    # from a text area with "\r\n" breaks, as browsers do: taken whole, and kept with "\n".
+    typed = ("x" * 99 + "\n") * (field.max_length // 100)
+    assert len(typed) == field.max_length
+    example_doc["plan"]["segments"][0]["barriers"] = typed.replace("\n", "\r\n").strip()
+    plan = import_document(dumps(example_doc))
+    assert export_document(plan)["plan"]["segments"][0]["barriers"] == typed.strip()
+
+    add_member(plan, owner)
+    voice = next(f for f in PLAN_FIELDS if f.name == "voice")
+    sent = ("y" * 49 + "\n") * (voice.max_length // 50)
+    response = web.post(f"/plans/{plan.id}/steps/engagement", {"plan-voice": sent.replace("\n", "\r\n")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert export_document(plan)["plan"]["voice"] == sent.strip()

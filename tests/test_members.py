@@ -219,7 +219,44 @@ def test_with_mail_every_address_gets_the_same_invitation_and_its_link_works_onc
     assert anonymous.get(links[1]).status_code == 404
 
 
-def test_invitations_by_e_mail_are_limited_per_facilitator_and_plan(
+@pytest.mark.parametrize("has_account", [True, False], ids=["by-account", "by-address"])
+def test_a_mailed_link_opened_by_another_account_is_refused_and_says_whom_to_log_in_as(
+    app: Flask,
+    web: Web,
+    example_plan: Any,
+    add_user: Any,
+    as_user: Any,
+    outsider: User,
+    monkeypatch: pytest.MonkeyPatch,
+    has_account: bool,
+) -> None:
+    import smtplib
+
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example.org")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://planner.example.org")
+    if has_account:
+        add_user("nia@example.org", "Nia Newcomer")
+    members = f"/plans/{example_plan.id}/members"
+    assert web.post(members, {"email": "nia@example.org", "role": "facilitator"}).status_code == 302
+    [mail] = FakeSMTP.sent
+    link = re.search(r"https://planner\.example\.org(/invitations/\S+)", mail.get_content()).group(1)
+
+    otto = as_user(outsider)  # Nia forwarded the mail, or it reached a shared inbox
+    page = otto.get(link).get_data(as_text=True)
+    assert "sent to someone else" in page and "Join as" not in page
+    refused = otto.post(link)
+    assert refused.status_code == 403 and "log in as the person it was sent to" in refused.get_data(as_text=True)
+    assert role(app, example_plan.id, outsider) is None
+
+    nia = as_user(add_user("nia@example.org", "Nia") if not has_account else db_user(app, "nia@example.org"))
+    assert "Join as facilitator" in nia.get(link).get_data(as_text=True)
+    assert nia.post(link).status_code == 302
+    assert role(app, example_plan.id, db_user(app, "nia@example.org")) == "facilitator"
+
+
+def test_invitations_by_e_mail_are_limited_per_inviting_account_whatever_the_plan(
     app: Flask, web: Web, example_plan: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "INVITE_LIMIT", "2 per minute")
@@ -229,10 +266,25 @@ def test_invitations_by_e_mail_are_limited_per_facilitator_and_plan(
     blocked = web.post(url, {"email": "guest9@example.org", "role": "viewer"})
     assert blocked.status_code == 429
     assert [i.email for i in invitation_rows(app)] == ["guest0@example.org", "guest1@example.org"]
+    # A new plan starts no new count.
     other = web.post("/plans", {"title": "Another plan"})
     other_id = newest_plan_id(app)
     assert other.status_code == 302
-    assert web.post(f"/plans/{other_id}/members", {"email": "guest9@example.org", "role": "viewer"}).status_code == 302
+    assert web.post(f"/plans/{other_id}/members", {"email": "guest9@example.org", "role": "viewer"}).status_code == 429
+    assert len(invitation_rows(app)) == 2
+
+
+def test_one_address_gets_a_few_invitations_a_day_from_everyone_together(
+    app: Flask, web: Web, example_plan: Any, outsider: User, as_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "INVITE_LIMIT_PER_RECIPIENT", "2 per day")
+    otto = as_user(outsider)
+    fays, ottos = f"/plans/{example_plan.id}/members", f"/plans/{newest_plan_id(app)}/members"
+    assert web.post(fays, {"email": "Victim@example.org", "role": "viewer"}).status_code == 302
+    assert otto.post(ottos, {"email": "victim@example.org", "role": "viewer"}).status_code == 302
+    assert web.post(fays, {"email": "victim@example.org", "role": "editor"}).status_code == 429
+    # Another address is not held up.
+    assert otto.post(ottos, {"email": "jo@example.org", "role": "viewer"}).status_code == 302
 
 
 def test_change_a_role_and_remove_a_member(app: Flask, web: Web, example_plan: Any, editor: User, as_user: Any) -> None:

@@ -762,14 +762,80 @@ def test_a_pdf_past_a_render_limit_is_too_long_to_print_and_not_drawn_again(
     assert download(client, plan).status == 422
     assert tries == ["Harbour plan"]
 
-    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})  # shorter or not, a new revision is tried
+    # A new revision is not drawn ahead (minutes of CPU, most likely for nothing), but is drawn
+    # when someone asks for it: too long again, said so again.
+    store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
+    assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
+    assert tries == ["Harbour plan"]
+    assert status(client, plan)["ready"] is False
     assert prerender.sweep(app, now=edited_at(plan) + timedelta(seconds=SETTLE + 1)) is None
     assert tries == ["Harbour plan"] * 2
+    assert status(client, plan)["failed"] is True
     assert len(list(drawn_ahead.glob("*.failed"))) == 1  # the older revision's mark is gone
 
 
+def test_a_plan_too_long_to_print_is_drawn_ahead_again_only_once_a_pdf_of_it_is_drawn(
+    app: Flask, client: FlaskClient, plan: Any, drawn_ahead: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tries: list[str] = []
+    fits = False
+
+    def draw(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        tries.append(doc["title"])
+        if not fits:
+            raise PdfTooLong("memory")
+        return stand_in_pdf(doc)
+
+    def settled() -> datetime:
+        return edited_at(plan) + timedelta(seconds=SETTLE + 1)
+
+    monkeypatch.setattr(prerender, "render_pdf", draw)
+    assert prerender.sweep(app, now=settled()) is None
+    assert tries == ["Harbour plan"]
+    for goal in ("Lighthouse goal", "Pier goal"):  # each new revision: asked for, too long again
+        store.add_item(plan, GOAL, {"statement": goal})
+        assert prerender.sweep(app, now=settled()) is None
+        status(client, plan)
+        assert prerender.sweep(app, now=settled()) is None
+    assert tries == ["Harbour plan"] * 3  # the two asked for; kept through each revision's pruning
+    store.add_item(plan, GOAL, {"statement": "Quay goal"})
+    assert prerender.sweep(app, now=settled()) is None
+    assert tries == ["Harbour plan"] * 3
+
+    fits = True  # cut down, it prints when asked for: the plan is drawn ahead again from then on
+    status(client, plan)
+    assert prerender.sweep(app, now=settled())
+    store.add_item(plan, GOAL, {"statement": "Mooring goal"})
+    assert prerender.sweep(app, now=settled())
+    assert tries == ["Harbour plan"] * 5
+
+
+def test_an_operator_who_raises_the_limit_a_pdf_reached_gets_it_tried_again(
+    app: Flask, client: FlaskClient, plan: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tries: list[str] = []
+
+    def too_long(doc: dict[str, Any], **kwargs: Any) -> bytes:
+        tries.append(doc["title"])
+        raise PdfTooLong("time")
+
+    monkeypatch.setattr(routes, "render_pdf", too_long)
+    monkeypatch.setitem(app.config, "PDF_RENDER_TIMEOUT_SECONDS", 60)
+    monkeypatch.setitem(app.config, "PDF_RENDER_MEMORY_MB", 1024)
+    assert download(client, plan).status == 422
+    (mark,) = cache_dir.glob("*.failed")
+    assert mark.read_text() == "time 60 1024"  # the limits it was made under
+    monkeypatch.setitem(app.config, "PDF_RENDER_MEMORY_MB", 4096)  # not the limit it reached
+    assert download(client, plan).status == 422
+    assert tries == ["Harbour plan"]
+
+    monkeypatch.setitem(app.config, "PDF_RENDER_TIMEOUT_SECONDS", 600)
+    monkeypatch.setattr(routes, "render_pdf", lambda doc, **kwargs: stand_in_pdf(doc))
+    assert download(client, plan).status == 200
+
+
 def test_drawn_in_the_request_a_pdf_too_long_to_print_says_so_once(
-    client: FlaskClient, plan: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, plan: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tries: list[str] = []
 
@@ -783,7 +849,8 @@ def test_drawn_in_the_request_a_pdf_too_long_to_print_says_so_once(
     assert again.status == 422 and b"too long to print as PDF" in again.data
     assert tries == ["Harbour plan"]
     (mark,) = cache_dir.glob("*.failed")
-    assert mark.read_text() == "memory"
+    limits = app.config["PDF_RENDER_TIMEOUT_SECONDS"], app.config["PDF_RENDER_MEMORY_MB"]
+    assert mark.read_text() == "memory {:g} {:g}".format(*limits)
 
     store.add_item(plan, GOAL, {"statement": "Lighthouse goal"})
     monkeypatch.setattr(routes, "render_pdf", lambda doc, **kwargs: stand_in_pdf(doc))

@@ -6,6 +6,8 @@ with limits made tiny for the test and HTML made heavy for it, so that each take
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,9 +20,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from planner.documents import render
+from planner.documents import cache, prerender, render
 from planner.documents.render import PdfTooLong, html_to_pdf, render_process_pids, stop_render_process
 from planner.plans import store
+
+# Once is enough: this module limits a render process, so it runs in the SQLite pass of `make test`
+# only, which keeps the two passes, side by side on two cores, within the suite's time.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="limits a render process, where the database plays no part: runs in the SQLite pass",
+)
+
 
 SMALL = "<p>A page</p>"
 # Two minutes of WeasyPrint's time or more, undisturbed.
@@ -158,3 +168,37 @@ def test_a_render_process_that_waits_on_nothing_is_given_up_but_a_slow_one_is_no
         for process in (waiting, busy):
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("ending", [signal.SIGKILL, signal.SIGSEGV], ids=["killed", "crashed"])
+def test_a_render_process_that_ends_far_from_its_ceiling_is_a_fault_tried_again_not_too_long(
+    app: Flask,
+    client: FlaskClient,
+    ctx: Flask,
+    owner: Any,
+    add_member: Any,
+    render_process: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ending: signal.Signals,
+) -> None:
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setitem(app.config, "PDF_PRERENDER", True)
+    monkeypatch.setitem(app.config, "PDF_SETTLE_SECONDS", 0.0)
+    monkeypatch.setitem(app.config, "PDF_PRERENDER_POLL_SECONDS", 0.0)
+    monkeypatch.setattr(render, "render_html", lambda doc, **kwargs: SLOW)
+    plan = store.create_plan("Harbour plan")
+    add_member(plan, owner)
+    assert html_to_pdf(SMALL, separate_process=True).startswith(b"%PDF-")
+    (pid,) = render_process_pids()
+    # An operator's kill, or a crash, two seconds into a render that has room to spare.
+    threading.Timer(2.0, os.kill, [pid, ending]).start()
+    started = time.monotonic()
+    assert prerender.sweep(app) is None
+    assert time.monotonic() - started < 60
+    with client.get(f"/plans/{plan.id}/document.pdf") as response:
+        page = response.get_data(as_text=True)
+    assert response.status_code == 503  # not "too long to print" (422) until the plan changes
+    assert response.headers["Retry-After"] == str(cache.ERROR_RETRY_SECONDS)
+    assert "could not be drawn just now" in page
+    assert html_to_pdf(SMALL, separate_process=True).startswith(b"%PDF-")

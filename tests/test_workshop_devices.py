@@ -133,6 +133,18 @@ def test_a_room_of_60_behind_one_router_all_get_in(app: Flask, web: Any, code: s
     assert facilitator_state(web, code)["shared_devices"] == []
 
 
+def test_refused_joins_do_not_lock_the_address_out(app: Flask, web: Any, code: str) -> None:
+    """One guest posting empty names, with and without a device cookie, uses up nothing."""
+    prankster = phone(app, "203.0.113.9")
+    prankster.get(f"/join/{code}")
+    assert {prankster.post(f"/join/{code}", {"name": ""}).status_code for _ in range(60)} == {422}
+    prankster.client.delete_cookie("workshop_device")
+    assert {prankster.post(f"/join/{code}", {"name": ""}).status_code for _ in range(60)} == {422}
+    assert join(phone(app, "203.0.113.9"), code, "Real person") == 303
+    # The prankster's own device still has its ten joins.
+    assert join(prankster, code, "Prankster") == 303
+
+
 def test_a_device_that_clears_its_cookies_is_limited_by_its_address(
     app: Flask, web: Any, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,8 +166,9 @@ def _dead_code(code: str) -> str:
 
 
 def test_every_route_that_tells_a_live_code_from_a_dead_one_shares_the_join_limit(
-    app: Flask, anonymous: Any, code: str
+    app: Flask, anonymous: Any, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setitem(app.config, "WORKSHOP_CODE_LOOKUP_LIMIT", "20 per minute")
     dead = _dead_code(code)
     guesses = [
         f"/join/{dead}",
@@ -180,6 +193,15 @@ def test_every_route_that_tells_a_live_code_from_a_dead_one_shares_the_join_limi
     assert "Too many tries at workshop codes" in anonymous.get(f"/join/{code}").get_data(as_text=True)
     # Another address is counted on its own.
     assert phone(app, "192.0.2.1").get(f"/join/{code}").status_code == 200
+
+
+def test_a_rooms_typos_leave_the_code_open_to_the_rest_of_its_wifi(app: Flask, web: Any, code: str) -> None:
+    typist = phone(app, "203.0.113.8")
+    for _ in range(20):
+        assert typist.post("/join", {"code": _dead_code(code)}).status_code == 404
+    late = phone(app, "203.0.113.8")
+    assert late.get(f"/join/{code}").status_code == 200
+    assert join(late, code, "Late") == 303
 
 
 def test_the_room_is_never_limited_by_a_guesser_on_its_wifi(
@@ -268,6 +290,15 @@ def test_a_projector_link_of_an_old_session_never_opens_a_new_one(
     screen = phone(app)
     assert screen.get(f"/workshop/{new.code}/projector?key={key}").status_code == 302  # to log in
     assert screen.get(f"/workshop/{new.code}/state?as=projector&key={key}").status_code == 403
+
+
+def test_a_projector_link_given_before_keys_named_the_code_still_opens(app: Flask, web: Any, code: str) -> None:
+    ws = db.session.scalar(db.select(WorkshopSession).where(WorkshopSession.code == code))
+    with app.test_request_context():
+        key = access._serializer(access.PROJECTOR_SALT).dumps({"s": ws.id})  # no "c"
+    screen = phone(app)
+    assert screen.get(f"/workshop/{code}/projector?key={key}").status_code == 200
+    assert screen.get(f"/workshop/{code}/state?as=projector&key={key}").status_code == 200
 
 
 # ---------------------------------------------------------------- exports

@@ -186,6 +186,48 @@ def test_past_the_process_ceiling_the_oldest_stream_of_any_session_ends(
             stream.close()
 
 
+def _projector_link(web: Web, code: str) -> str:
+    console = web.get(f"/workshop/{code}/console").get_data(as_text=True)
+    key = re.search(r'/projector\?key=([^"&]+)"', console).group(1)
+    return f"/workshop/{code}/events?as=projector&key={key}"
+
+
+def test_members_watching_the_projector_view_leave_the_room_projector_its_stream(
+    app: Flask, web: Web, as_user: Any, viewer: Any, editor: Any, code: str, quick: None
+) -> None:
+    big_screen = Open(app.test_client(), _projector_link(web, code))
+    vera, eddie = as_user(viewer), as_user(editor)
+    # Four members watch the projector view from their desks, signed in, without its link.
+    members = [Open(who.client, f"/workshop/{code}/events?as=projector") for who in (web, vera, eddie, vera)]
+    try:
+        assert alive(big_screen.next())
+        assert all(alive(s.next()) for s in members)
+    finally:
+        for stream in [big_screen, *members]:
+            stream.close()
+
+
+def test_past_the_process_ceiling_the_phone_holding_most_gives_one_up(
+    app: Flask, web: Web, code: str, quick: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the console, not the room's projector, not the phone with one stream."""
+    monkeypatch.setitem(app.config, "WORKSHOP_STREAMS_PER_PROCESS", 4)
+    console = Open(web.client, f"/workshop/{code}/events?as=facilitator")
+    projector = Open(app.test_client(), _projector_link(web, code))
+    ana, bob = Web(app.test_client()), Web(app.test_client())
+    assert ana.post(f"/join/{code}", {"name": "Ana"}).status_code == 303
+    assert bob.post(f"/join/{code}", {"name": "Bob"}).status_code == 303
+    anas = Open(ana.client, f"/workshop/{code}/events")
+    bobs = [Open(bob.client, f"/workshop/{code}/events") for _ in range(2)]
+    streams = [console, projector, anas, *bobs]
+    try:
+        assert closed_reason(bobs[0].next()) == "server"
+        assert all(alive(s.next()) for s in (console, projector, anas, bobs[1]))
+    finally:
+        for stream in streams:
+            stream.close()
+
+
 def test_in_a_big_room_each_phone_gets_the_room_less_often(
     app: Flask, anonymous: Web, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

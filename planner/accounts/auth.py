@@ -121,6 +121,7 @@ def sign_in(user: User, *, keep: bool = False) -> None:
     session.permanent = keep
     user.last_login_at = utcnow()
     db.session.commit()
+    sessions.sweep_expired()  # others' expired sessions, once this log-in is committed
 
 
 def sign_out() -> None:

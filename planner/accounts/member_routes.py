@@ -167,7 +167,7 @@ def _invitation_or_404(token: str) -> Any:
 
 
 @bp.get("/invitations/<token>")
-def invitation(token: str):
+def invitation(token: str, status: int = 200):
     invitation = _invitation_or_404(token)
     plan = db.session.get(Plan, invitation.plan_id)
     inviter = db.session.get(User, invitation.created_by_id) if invitation.created_by_id else None
@@ -180,19 +180,22 @@ def invitation(token: str):
         inviter=inviter,
         already=roles.rank(role) >= roles.rank(invitation.role),
         current_role=role,
+        someone_else=current_user.is_authenticated and membership.for_someone_else(invitation, current_user),
         role_label=roles.role_label,
         next_url=here,  # every log-in and sign-up link on the page comes back here
-    )
+    ), status
 
 
 @bp.post("/invitations/<token>")
 @login_required
 def accept(token: str):
-    invitation = _invitation_or_404(token)
-    role, changed = membership.accept_invitation(invitation, current_user)
+    offer = _invitation_or_404(token)
+    if membership.for_someone_else(offer, current_user):
+        return invitation(token, status=403)  # the page that says whom to log in as
+    role, changed = membership.accept_invitation(offer, current_user)
     label = roles.role_label(role).lower()
     flash(f"Welcome: you are {label} in this plan." if changed else f"You are already {label} in this plan.", "success")
-    return redirect(url_for("wizard.first_step", plan_id=invitation.plan_id))
+    return redirect(url_for("wizard.first_step", plan_id=offer.plan_id))
 
 
 # ---------------------------------------------------------------- invitations sent to an account

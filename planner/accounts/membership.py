@@ -309,9 +309,20 @@ def invitation_for(token: str) -> Invitation | None:
     return invitation
 
 
+def for_someone_else(invitation: Invitation, user: Any) -> bool:
+    """Whether an invitation sent to one person names someone other than `user`: another
+    account (`invitee_id`), or, when no account had the address, another address."""
+    if invitation.invitee_id is not None:
+        return invitation.invitee_id != user.id
+    return invitation.email is not None and normalize_email(user.email) != invitation.email
+
+
 def accept_invitation(invitation: Invitation, user: Any) -> tuple[str, bool]:
     """Make `user` a member with the invitation's role, unless they already have that role
-    or a higher one. Returns their role afterwards and whether it changed."""
+    or a higher one. Returns their role afterwards and whether it changed. Refused when the
+    invitation was sent to someone else (`for_someone_else`)."""
+    if for_someone_else(invitation, user):
+        raise MembershipRefused("This invitation was sent to someone else. Log in as them to accept it.")
     if invitation.email is not None:
         invitation.revoked_at = utcnow()  # sent to one person: it works once
     membership = db.session.scalar(

@@ -123,8 +123,14 @@ def _account_key() -> str:
 
 
 def _reset_key() -> str:
-    """Reset requests are counted apart from log-in attempts: someone who used up an account's
-    log-in attempts must not be able to stop its owner from asking for a reset link."""
+    """Reset requests are counted apart from log-in attempts, and per account AND address:
+    someone who used up an account's log-in attempts, or its reset requests from their own
+    address, must not be able to stop its owner from asking for a reset link."""
+    return "reset:" + _account_key().removeprefix("account:") + ":" + _address_key()
+
+
+def _reset_account_key() -> str:
+    """Reset requests for an account, from any address: RESET_LIMIT_PER_ACCOUNT."""
     return "reset:" + _account_key().removeprefix("account:")
 
 
@@ -148,18 +154,26 @@ def _signed_in_key() -> str:
 
 
 def _inviter_key() -> str:
-    """Invitations sent, per facilitator and plan."""
-    plan_id = (request.view_args or {}).get("plan_id")
-    return f"invite:{_signed_in_id() or _address_key()}:{plan_id}"
+    """Invitations sent, per inviting account, whatever the plan: a new plan starts no new count."""
+    return f"invite:{_signed_in_id() or _address_key()}"
 
 
-def _limited(view: Callable[..., Any], account_key: Callable[[], str]) -> Callable[..., Any]:
-    per_address = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, methods=["POST"]
-    )
-    per_account = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account_key, methods=["POST"]
-    )
+def _recipient_key() -> str:
+    """Invitations sent to an address, from anyone: the form's e-mail field, hashed."""
+    return "invitee:" + _account_key().removeprefix("account:")
+
+
+def _limited(view: Callable[..., Any], account_key: Callable[[], str], scope: str | None = None) -> Callable[..., Any]:
+    """The per-address and per-account limits; with `scope`, every view given the same scope
+    shares one count of each (Flask-Limiter's shared limits), otherwise each view has its own."""
+
+    def limit(value: Callable[[], str], key_func: Callable[[], str]) -> Callable[..., Any]:
+        if scope is None:
+            return limiter.limit(value, key_func=key_func, methods=["POST"])
+        return limiter.shared_limit(value, scope, key_func=key_func, methods=["POST"])
+
+    per_address = limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], _address_key)
+    per_account = limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], account_key)
     return per_address(per_account(view))
 
 
@@ -171,20 +185,32 @@ def limit_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def limit_reset_requests(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The same limits on asking for a reset link, counted apart from log-in attempts."""
-    return _limited(view, _reset_key)
+    """The same limits on asking for a reset link, counted apart from log-in attempts and per
+    account and address; and RESET_LIMIT_PER_ACCOUNT, per account from every address."""
+    per_account = limiter.limit(
+        lambda: current_app.config["RESET_LIMIT_PER_ACCOUNT"], key_func=_reset_account_key, methods=["POST"]
+    )
+    return _limited(per_account(view), _reset_key)
+
+
+CURRENT_PASSWORD_SCOPE = "current-password"  # one count for every form that asks for it
 
 
 def limit_account_changes(view: Callable[..., Any]) -> Callable[..., Any]:
     """The same limits on a signed-in person's own account forms (password, name and e-mail),
-    counted per account: each asks for the current password, which must not be guessable
-    from an open session."""
-    return _limited(view, _signed_in_key)
+    counted per account and shared by all of them: each asks for the current password, which
+    must not be guessable from an open session, one form's budget after another's."""
+    return _limited(view, _signed_in_key, CURRENT_PASSWORD_SCOPE)
 
 
 def limit_invitations(view: Callable[..., Any]) -> Callable[..., Any]:
-    """INVITE_LIMIT on invitations sent to addresses, per facilitator and plan."""
-    return limiter.limit(lambda: current_app.config["INVITE_LIMIT"], key_func=_inviter_key, methods=["POST"])(view)
+    """INVITE_LIMIT on invitations sent to addresses, per inviting account (every plan
+    counts together), and INVITE_LIMIT_PER_RECIPIENT per address invited, from anyone."""
+    per_inviter = limiter.limit(lambda: current_app.config["INVITE_LIMIT"], key_func=_inviter_key, methods=["POST"])
+    per_recipient = limiter.limit(
+        lambda: current_app.config["INVITE_LIMIT_PER_RECIPIENT"], key_func=_recipient_key, methods=["POST"]
+    )
+    return per_inviter(per_recipient(view))
 
 
 def forget_log_in_attempts(email: str) -> None:

@@ -14,8 +14,9 @@ its row is gone:
   PERMANENT_SESSION_LIFETIME unused and at most KEPT_SESSION_MAX_LIFETIME after logging in.
 
 Using a session moves its expiry on, but at most once every SESSION_TOUCH_SECONDS, after the
-response is made, on a connection of its own (`touch_if_due`): a page costs no write. Expired
-rows are deleted at each log-in, through the index on `expires_at`.
+response is made, on a connection of its own (`touch_if_due`): a page costs no write. At each
+log-in the account's own expired rows are deleted; after it, up to SWEEP_ROWS of anyone's, in a
+transaction of their own (`sweep_expired`), through the index on `expires_at`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, insert, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 
 from planner.accounts.models import AccountSession, User
 from planner.extensions import db
@@ -101,11 +102,30 @@ def _row(user_id: int, keep: bool) -> tuple[str, dict[str, object]]:
 
 def start(user_id: int, *, keep: bool = False) -> str:
     """A new session for the account, added to the request's unit of work (the caller
-    commits); returns its token. Also clears away sessions that have expired, anyone's."""
+    commits); returns its token. Also clears away the account's own sessions that have
+    expired: only its own, so that two people logging in at once never wait for each other."""
     token, values = _row(user_id, keep)
-    db.session.execute(delete(AccountSession).where(AccountSession.expires_at < values["created_at"]))
+    db.session.execute(
+        delete(AccountSession).where(
+            AccountSession.user_id == user_id, AccountSession.expires_at < values["created_at"]
+        )
+    )
     db.session.add(AccountSession(**values))
     return token
+
+
+SWEEP_ROWS = 100  # expired sessions of other accounts deleted, at most, after each log-in
+
+
+def sweep_expired() -> None:
+    """Delete up to SWEEP_ROWS expired sessions, anyone's, in a short transaction of its own:
+    after a log-in has committed. On PostgreSQL it skips rows another transaction holds
+    (FOR UPDATE SKIP LOCKED), so it never waits for a log-in and none waits long for it."""
+    with db.engine.begin() as conn:
+        expired = select(_SESSIONS.c.id).where(_SESSIONS.c.expires_at < utcnow()).limit(SWEEP_ROWS)
+        if conn.dialect.name == "postgresql":
+            expired = expired.with_for_update(skip_locked=True)
+        conn.execute(delete(_SESSIONS).where(_SESSIONS.c.id.in_(expired.scalar_subquery())))
 
 
 def start_detached(user_id: int) -> str:

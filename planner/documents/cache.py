@@ -30,7 +30,10 @@ Besides the files, the directory holds *failure marks*, `<key>.failed`, which sa
 plan's PDF for that key could not be drawn within the render limits ("time", "memory") or at all
 ("error"): every process sees them, so a plan too long to print is not drawn again and again
 until it changes (or the day, or the code, does).  An "error" mark is trusted for
-`ERROR_RETRY_SECONDS` only: a passing fault should not outlive a few minutes.
+`ERROR_RETRY_SECONDS` only: a passing fault should not outlive a few minutes.  A render limit's
+mark records the limits it was made under, and is ignored once that limit is higher.  Such a
+failure also leaves `<plan id>.too-long`, kept through pruning until a PDF of the plan is drawn:
+the background does not draw that plan ahead (`too_long`), only when someone asks for it.
 
 It also holds what lets processes that share it work together without sharing memory
 (`planner/documents/prerender.py` uses them): a lock file per plan and format, held while one
@@ -46,6 +49,7 @@ import fcntl
 import functools
 import hashlib
 import io
+import math
 import os
 import re
 import stat
@@ -61,6 +65,7 @@ import weasyprint
 from flask import Flask, current_app
 
 from planner.documents.fetcher import ASSET_TYPES
+from planner.documents.render import render_limits
 
 SUFFIX = ".pdf"
 WANTED = ".wanted"
@@ -68,6 +73,9 @@ FAILED = ".failed"
 # The formats kept, by suffix; each has a test of a whole file (see `_is_whole`).
 SUFFIXES = (".pdf", ".docx", ".md")
 FAILURES = ("time", "memory", "error")
+TOO_LONG = ("time", "memory")  # the failures that make a plan too long to print (a render limit)
+# A plan whose latest failed revision was too long: "<plan id>.too-long", kept through pruning.
+TOO_LONG_MARK = ".too-long"
 ERROR_RETRY_SECONDS = 600
 # Markdown has no end marker of its own: its file ends with one of ours, the SHA-256 of the text
 # before it, and is read back whole (it is small) and checked.
@@ -189,8 +197,11 @@ class PdfCache:
     another process a moment later, deletes this one's name, and an open file survives that.
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], limits: tuple[float, float] | None = None) -> None:
         self.directory = Path(directory).resolve()
+        # The render limits now (CPU seconds, memory MB; `render.render_limits`): a too-long mark
+        # records those it was made under, and one made under a lower limit than now is ignored.
+        self.limits = limits
 
     def path(self, key: str, suffix: str = SUFFIX) -> Path:
         """Where the file for `key` lives; BadKey for anything but a key `document_key` makes."""
@@ -243,6 +254,8 @@ class PdfCache:
         else:
             fh = self._write(path, data)
         self.prune(plan_id_of(key), keep=key, suffix=suffix)
+        if suffix == SUFFIX:
+            self._discard(self._too_long_path(plan_id_of(key)))  # it printed: drawn ahead again
         return fh
 
     def _write(self, path: Path, data: bytes) -> BinaryIO:
@@ -287,6 +300,7 @@ class PdfCache:
             self._discard(path)
         for path in self.directory.glob(f"{int(plan_id)}.*lock"):
             self._discard(path)
+        self._discard(self._too_long_path(plan_id))
 
     def has(self, key: str) -> bool:
         """Whether a whole PDF for `key` is stored."""
@@ -299,16 +313,41 @@ class PdfCache:
     # ------------------------------------------------------------ failure marks
 
     def fail(self, key: str, limit: str) -> None:
-        """Remember, for every process, that the PDF for `key` could not be drawn (`limit`)."""
+        """Remember, for every process, that the PDF for `key` could not be drawn (`limit`).
+
+        A render limit ("time", "memory") is written with the limits it was reached under
+        ("time 120 1536"), and marks the plan as too long (`too_long`) as well as this key."""
         if limit not in FAILURES:
             raise ValueError(f"not a failure: {limit!r}")
-        path = self.path(key).with_suffix(FAILED)
-        self._write(path, limit.encode("ascii")).close()
+        text = limit if limit not in TOO_LONG or self.limits is None else "{} {:g} {:g}".format(limit, *self.limits)
+        self._write(self.path(key).with_suffix(FAILED), text.encode("ascii")).close()
+        if limit in TOO_LONG:
+            self._write(self._too_long_path(plan_id_of(key)), text.encode("ascii")).close()
         self.prune(plan_id_of(key), keep=key, suffix=SUFFIX)
 
     def failure(self, key: str) -> str | None:
         """Why the PDF for `key` could not be drawn ("time", "memory", "error"), if it could not."""
         path = self.path(key).with_suffix(FAILED)
+        mark = self._read_mark(path)
+        if mark is None:
+            return None
+        limit, age = mark
+        if limit == "error" and age > ERROR_RETRY_SECONDS:
+            self._discard(path)
+            return None
+        return limit
+
+    def too_long(self, plan_id: int) -> bool:
+        """Whether the plan's latest failed revision was too long to print, and no PDF of it has
+        been drawn since: drawing ahead leaves it alone, a download still asks for it."""
+        return self._read_mark(self._too_long_path(plan_id)) is not None
+
+    def _too_long_path(self, plan_id: int) -> Path:
+        return self.directory / f"{int(plan_id)}{TOO_LONG_MARK}"
+
+    def _read_mark(self, path: Path) -> tuple[str, float] | None:
+        """A failure mark's failure and age in seconds; None if there is none, or it is a render
+        limit's made under a lower limit than now (an operator raised it: try again)."""
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
@@ -318,11 +357,23 @@ class PdfCache:
             return None
         with os.fdopen(fd, "rb") as fh:
             info = os.fstat(fh.fileno())
-            limit = fh.read(16).decode("ascii", "replace") if stat.S_ISREG(info.st_mode) else ""
-        if limit not in FAILURES or (limit == "error" and time.time() - info.st_mtime > ERROR_RETRY_SECONDS):
+            text = fh.read(64).decode("ascii", "replace") if stat.S_ISREG(info.st_mode) else ""
+        limit, *under = text.split() or [""]
+        if limit not in FAILURES:
             self._discard(path)
             return None
-        return limit
+        if limit in TOO_LONG and self.limits is not None and len(under) == 2:
+            index = TOO_LONG.index(limit)
+            try:
+                then = float(under[index])
+            except ValueError:
+                then = math.inf
+            now = self.limits[index]
+            if limit == "memory":  # 0 is no ceiling at all
+                then, now = (value if value > 0 else math.inf for value in (then, now))
+            if now > then:
+                return None
+        return limit, time.time() - info.st_mtime
 
     # ------------------------------------------------------------ wanted marks
 
@@ -408,5 +459,6 @@ class PdfCache:
 
 def pdf_cache(app: Flask | None = None) -> PdfCache | None:
     """The app's document cache, or None when `PDF_CACHE_DIR` is empty (caching switched off)."""
-    directory = (app or current_app).config.get("PDF_CACHE_DIR")
-    return PdfCache(directory) if directory else None
+    app = app or current_app
+    directory = app.config.get("PDF_CACHE_DIR")
+    return PdfCache(directory, render_limits(app)) if directory else None

@@ -21,7 +21,9 @@ none of them decides anything from its own memory:
 
 A PDF that cannot be drawn within the render limits (`planner/documents/render.py`), or at all,
 gets a failure mark in the cache directory instead: no process draws that revision again, and
-a download of it says so at once (`state`).
+a download of it says so at once (`state`).  A plan whose latest failed revision was too long to
+print (`PdfCache.too_long`) is not drawn ahead at its next revisions either: only when someone
+asks for its PDF, until one is drawn.
 
 Each process starts its worker thread with its first request (`ensure_worker`), never at import:
 a thread started before gunicorn forks would not exist in the workers.  With
@@ -125,7 +127,13 @@ def _candidates(
         .where(Plan.updated_at <= now - timedelta(seconds=settle), Plan.updated_at >= now - timedelta(days=days))
         .order_by(Plan.updated_at.desc())
     ).all()
-    missing = [row.id for row in settled if not pdfs.path(cache.document_key(row, today, version=version)).exists()]
+    missing = [
+        row.id
+        for row in settled
+        # A plan too long to print last time is drawn when someone asks for it, never ahead: its
+        # render would take minutes of CPU, holding the sweep every other plan waits on.
+        if not pdfs.path(cache.document_key(row, today, version=version)).exists() and not pdfs.too_long(row.id)
+    ]
     return wanted + [plan_id for plan_id in missing if plan_id not in wanted]
 
 

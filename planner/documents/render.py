@@ -14,7 +14,9 @@ in a *render process*: one per app process, started on first use, that does noth
 The render process has limits, so that one very long plan cannot take the server with it:
 
 * a memory ceiling (`PDF_RENDER_MEMORY_MB`, the process's address space, `RLIMIT_AS`): past it
-  an allocation fails and the render ends with `PdfTooLong("memory")`;
+  an allocation fails and the render ends with `PdfTooLong("memory")`.  A process that ends is
+  taken for memory only if it was seen near its ceiling (`NEAR_CEILING`; its size is looked at
+  every tenth of a second): any other end (a crash, a kill) is an ordinary failure;
 * a time limit (`PDF_RENDER_TIMEOUT_SECONDS` of CPU time, `RLIMIT_CPU`, set afresh for each
   render): past it the kernel stops the process, and the render ends with `PdfTooLong("time")`.
   CPU time rather than the clock, so that a busy machine does not make a plan "too long".  The
@@ -38,6 +40,7 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -208,14 +211,51 @@ def _cpu_ticks(processes: list[Any]) -> int | None:
     return total
 
 
-def _result(future: Any, processes: list[Any], *, stalled_after: float) -> Any:
+def _address_space_kb(processes: list[Any]) -> tuple[int, int]:
+    """The processes' address space now and at its peak so far (VmSize, VmPeak), in KiB; 0 if unknown."""
+    size = peak = 0
+    for process in processes:
+        try:
+            with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmSize:"):
+                        size = max(size, int(line.split()[1]))
+                    elif line.startswith("VmPeak:"):
+                        peak = max(peak, int(line.split()[1]))
+        except (OSError, TypeError, ValueError):
+            pass
+    return size, peak
+
+
+class _Largest:
+    """The largest address space the render process was seen to take during one render, in KiB:
+    looked at every tick while the render runs, so that a process that ends can be told apart."""
+
+    def __init__(self, processes: list[Any]) -> None:
+        self.processes = processes
+        _, self.peak_before = _address_space_kb(processes)  # an earlier render's peak is not this one's
+        self.kb = 0
+
+    def look(self) -> None:
+        size, peak = _address_space_kb(self.processes)
+        self.kb = max(self.kb, size, peak if peak > self.peak_before else 0)
+
+
+# A render process that ends, seen this close to its memory ceiling, ended for memory.
+NEAR_CEILING = 0.8
+
+
+def _result(future: Any, processes: list[Any], *, stalled_after: float, tick: Callable[[], None] | None = None) -> Any:
     """The future's result, however long the render takes while it uses CPU (the CPU limit ends
     it); FutureTimeout once its process has used none for `stalled_after` seconds on the clock.
-    On a busy machine a render gets a small share of a core, and is slow, not stuck."""
+    On a busy machine a render gets a small share of a core, and is slow, not stuck.  `tick`, if
+    given, is called every tenth of a second meanwhile."""
     progress, last = time.monotonic(), _cpu_ticks(processes)
     while True:
+        if tick is not None:
+            tick()
         try:
-            return future.result(timeout=min(5.0, stalled_after))
+            return future.result(timeout=min(0.1, stalled_after))
         except FutureTimeout:
             now, ticks = time.monotonic(), _cpu_ticks(processes)
             if ticks is None:  # no /proc: the clock alone, generously
@@ -233,6 +273,12 @@ def _limits(app: Flask) -> tuple[float, int, int]:
     memory = int(float(app.config.get("PDF_RENDER_MEMORY_MB", 1536)) * 1024 * 1024)
     keep = int(float(app.config.get("PDF_RENDER_KEEP_MB", 512)) * 1024 * 1024)
     return seconds, memory, keep
+
+
+def render_limits(app: Flask) -> tuple[float, float]:
+    """The limits a PDF is drawn under, as a failure mark records them: CPU seconds, memory MB."""
+    seconds, memory, _ = _limits(app)
+    return seconds, memory / 2**20
 
 
 def html_to_pdf(html: str, *, separate_process: bool = False) -> bytes:
@@ -253,20 +299,34 @@ def html_to_pdf(html: str, *, separate_process: bool = False) -> bytes:
         pool = _render_process(memory)
         future = pool.submit(_write_pdf_limited, html, static_folder, seconds)
         processes = list(getattr(pool, "_processes", {}).values())
+        largest = _Largest(processes)
         try:
-            pdf, peak_kb = _result(future, processes, stalled_after=max(seconds, 30.0))
+            pdf, peak_kb = _result(future, processes, stalled_after=max(seconds, 30.0), tick=largest.look)
         except FutureTimeout:
             log.warning("a PDF render used no CPU for %.0f s: stopping its process", max(seconds, 30.0))
             _replace_render_process(pool, kill=processes)
             raise PdfTooLong("time") from None
         except BrokenProcessPool:
-            # The process ended: SIGXCPU is the time limit; anything else (the kernel's
-            # out-of-memory killer, a crash in C under the ceiling) is taken for memory.
+            # The process ended: SIGXCPU is the time limit; an end seen near the memory ceiling
+            # (an allocation in C failed past it) is memory.  Anything else (a crash, an
+            # operator's kill, the kernel's out-of-memory killer for the machine's sake) says
+            # nothing about the plan: an ordinary failure, tried again later.
             for process in processes:
                 process.join(5)  # reaped, so that its exit code is known
             codes = [process.exitcode for process in processes]
             _replace_render_process(pool)
-            limit = "time" if -signal.SIGXCPU in codes else "memory"
+            if -signal.SIGXCPU in codes:
+                limit = "time"
+            elif memory > 0 and largest.kb * 1024 >= NEAR_CEILING * memory:
+                limit = "memory"
+            else:
+                log.warning(
+                    "the render process ended during a PDF (exit %s), seen at %d MB of its %d MB ceiling",
+                    codes,
+                    largest.kb // 1024,
+                    memory // 2**20,
+                )
+                raise
             log.warning("the render process ended during a PDF (exit %s): the %s limit", codes, limit)
             raise PdfTooLong(limit) from None
         except MemoryError:

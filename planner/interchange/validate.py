@@ -34,6 +34,10 @@ MAX_PROBLEMS = 100
 # NUL and other control characters have no place in a plan, and PostgreSQL refuses NUL in
 # text; lone surrogates cannot be stored as UTF-8 at all.  Tabs and newlines are fine.
 BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# What `str.splitlines` breaks a line at, beyond the control characters refused above: a
+# one-line answer (a text box, one entry of a list typed one per line) holds none of them, or
+# the wizard would show and save it as several.
+LINE_BREAKS = re.compile(r"[\n\r\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -219,9 +223,13 @@ class _Checker:
         if not isinstance(value, str):
             self.refuse(path, f"expected text, found {_type_name(value)}")
             return None
-        value = value.strip()
+        # A line break is one character, as a browser counts it in a text area: "\r\n" is "\n".
+        value = value.strip().replace("\r\n", "\n").replace("\r", "\n")
         if BAD_CHARACTERS.search(value):
             self.refuse(path, "contains a control character")
+            return None
+        if field.kind in (Kind.TEXT, Kind.LIST) and LINE_BREAKS.search(value):
+            self.refuse(path, "is one line of text: it holds a line break")
             return None
         if len(value) > field.max_length:
             self.refuse(path, f"is {len(value)} characters long; the most is {field.max_length}")

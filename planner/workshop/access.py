@@ -208,7 +208,8 @@ def projector_key(ws: WorkshopSession) -> str:
 def projector_key_matches(ws: WorkshopSession) -> bool:
     """Whether the request's `key` is this session's projector link (live or not)."""
     data = _loads(PROJECTOR_SALT, request.args.get("key"))
-    return isinstance(data, dict) and data.get("s") == ws.id and data.get("c") == ws.code
+    # Keys given before they named the code have no "c"; a key that names one names this.
+    return isinstance(data, dict) and data.get("s") == ws.id and data.get("c", ws.code) == ws.code
 
 
 def projector_allowed(ws: WorkshopSession) -> bool:

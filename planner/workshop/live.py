@@ -20,9 +20,11 @@ Open streams are counted per process, and capped: per viewer (a participant, a f
 account, a session's projector link: `WORKSHOP_STREAMS_PER_PARTICIPANT`), per session
 (`WORKSHOP_STREAMS_PER_SESSION`) and per process (`WORKSHOP_STREAMS_PER_PROCESS`, which
 gunicorn.conf.py sets below its thread count, so that streams never take the threads that
-requests need). Past a cap the oldest stream of that kind ends with a `closed` event; the page
-then polls and streams again later. The caps hold per process: with N processes a viewer can
-hold at most N times the cap.
+requests need). Past a cap a stream ends with a `closed` event: the viewer's oldest, or past the
+session's or process's cap the oldest of the viewer holding the most (a participant's while
+there is one, never the console's or the projector link's then); the page then polls and
+streams again later. The caps hold per process: with N processes a viewer can hold at most N
+times the cap.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -92,9 +95,26 @@ class Watcher:
             closed = self._close_oldest(
                 lambda t: t.viewer == viewer and t.session_id == session_id, per_viewer, "viewer"
             )
-            closed |= self._close_oldest(lambda t: t.session_id == session_id, per_session, "session")
-            closed |= self._close_oldest(lambda t: True, per_process, "server")
+            closed |= self._close_fairly(lambda t: t.session_id == session_id, per_session, "session")
+            closed |= self._close_fairly(lambda t: True, per_process, "server")
         return ticket
+
+    def _close_fairly(self, mine: Callable[[Ticket], bool], cap: int, reason: str) -> bool:
+        """Past a session's or the process's cap: the oldest stream of the viewer holding the most,
+        and a participant's while there is one, so the console and the projector keep theirs."""
+        if cap <= 0:
+            return False
+        alive = [t for t in self.streams if t.closed is None and mine(t)]
+        over = len(alive) - cap
+        for _ in range(over):
+            pool = [t for t in alive if t.viewer[0] == "participant"] or alive
+            held = Counter(t.viewer for t in pool)
+            most = max(held.values())
+            victim = next(t for t in pool if held[t.viewer] == most)  # oldest first
+            victim.closed = reason
+            victim.wake.set()
+            alive.remove(victim)
+        return over > 0
 
     def _close_oldest(self, mine: Callable[[Ticket], bool], cap: int, reason: str) -> bool:
         if cap <= 0:

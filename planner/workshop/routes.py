@@ -48,12 +48,18 @@ bp = Blueprint("workshop", __name__)
 # codes that lead nowhere count against it, and requests that carry the code's own cookie or
 # projector key are never limited: a room polling its state never comes near it. The app's
 # config may override each limit here (WORKSHOP_CODE_LOOKUP_LIMIT, WORKSHOP_JOINS_PER_...).
-CODE_LOOKUP_LIMIT = "20 per minute; 100 per hour"
-# Joins (POSTs to a join page, made or not), per device and per address. A room of 60 behind
-# one Wi-Fi address joining within a minute, with a few typos, stays under the second; one
-# phone making its eleventh name in an hour meets the first.
+# Codes are 8 characters of 31 symbols, about 10^12 of them, so guessing needs no tight limit:
+# a room's typos on one Wi-Fi address stay well under this one.
+CODE_LOOKUP_LIMIT = "60 per minute; 300 per hour"
+# Joins that happened (a POST answered 303: refused or invalid ones do not count), per device
+# and per address. 1,000 phones behind one venue router join within a few minutes under the
+# second; one phone making its eleventh name in an hour meets the first.
 JOINS_PER_DEVICE = "10 per hour"
-JOINS_PER_ADDRESS = "120 per minute; 1000 per hour"
+JOINS_PER_ADDRESS = "600 per minute; 3000 per hour"
+
+
+def _joined(response: Any) -> bool:
+    return response.status_code == 303
 
 
 # What the 429 page says, by the limit that was met (`g.workshop_limit`, set on its breach).
@@ -117,12 +123,14 @@ joins_per_device = limiter.limit(
     methods=["POST"],
     # A device without its cookie (cleared, or never kept) is limited by its address alone.
     exempt_when=lambda: access.device_id() is None,
+    deduct_when=_joined,
     on_breach=_met("device"),
 )
 joins_per_address = limiter.limit(
     lambda: current_app.config.get("WORKSHOP_JOINS_PER_ADDRESS", JOINS_PER_ADDRESS),
     key_func=lambda: "address:" + (request.remote_addr or "unknown"),
     methods=["POST"],
+    deduct_when=_joined,
     on_breach=_met("address"),
 )
 
@@ -418,8 +426,8 @@ def events(code: str):
     # Whose stream this is, for the caps on open streams (live.Watcher.open).
     if participant_id is not None:
         viewer: tuple[str, int | str] = ("participant", participant_id)
-    elif audience == "facilitator":
-        viewer = ("account", current_user.id)
+    elif audience == "facilitator" or not access.projector_key_matches(ws):
+        viewer = ("account", current_user.id)  # the console, or a member watching the projector view
     else:
         viewer = ("projector", ws.id)
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -122,6 +122,34 @@ def test_a_session_that_ended_without_log_out_leaves_no_draft_to_the_next_accoun
     assert not set(anas) & set(stored(page))
 
 
+def test_a_draft_kept_before_drafts_had_an_owner_is_adopted_once_and_gone_at_log_out(
+    page: Page, team: dict[str, Any]
+) -> None:
+    plan_id = team["plan_id"]
+    log_in(page, team["ana"])
+    mission(page, plan_id)
+    legacy = page.evaluate(
+        """() => { const f = document.querySelector('form[data-autosave]');
+        const base = f.dataset.autosaveBase || f.querySelector('input[name=base_version]')?.value || '';
+        return 'planner-draft:' + f.dataset.autosave + '@' + base; }"""
+    )
+    # What the autosave.js of the last release stored: no account in the key.
+    page.evaluate(
+        "([key, text]) => localStorage.setItem(key,"
+        " JSON.stringify({fields: {'plan-mission': text}, savedAt: Date.now()}))",
+        [legacy, DRAFT],
+    )
+    field = mission(page, plan_id)
+    expect(field).to_have_value(DRAFT)
+    expect(page.locator(".draft-notice")).to_have_count(1)
+    keys = [key for key, value in stored(page).items() if DRAFT in value]
+    assert len(keys) == 1 and keys[0] != legacy and keys[0].endswith(legacy.removeprefix("planner-draft:"))
+
+    log_out(page)
+    page.wait_for_load_state()
+    assert not [key for key in stored(page) if key.startswith("planner-draft:")]
+
+
 def test_the_title_is_read_only_for_an_editor_and_their_draft_never_holds_it(page: Page, team: dict[str, Any]) -> None:
     plan_id = team["plan_id"]
     log_in(page, team["ben"])
