@@ -71,7 +71,7 @@ document.querySelectorAll("[data-print]").forEach(function (button) {
           } else if (Date.now() - started > PATIENCE_MS) {
             done("The PDF is taking unusually long. Try again in a few minutes.");
           } else {
-            say("Preparing the PDF… A long plan takes up to a minute; it downloads when it is ready.");
+            say("Preparing the PDF… It downloads by itself when it is ready.");
             window.setTimeout(function () {
               ask(started);
             }, POLL_MS);
