@@ -228,20 +228,33 @@ def _address_space_kb(processes: list[Any]) -> tuple[int, int]:
 
 
 class _Largest:
-    """The largest address space the render process was seen to take during one render, in KiB:
-    looked at every tick while the render runs, so that a process that ends can be told apart."""
+    """The largest address space the render process was seen to take during one render, in KiB,
+    and the CPU time it was seen to use: looked at every tick while the render runs, so that a
+    process that ends can be told apart (its exit code is not always known: the pool's own
+    thread may reap it first)."""
 
     def __init__(self, processes: list[Any]) -> None:
         self.processes = processes
         _, self.peak_before = _address_space_kb(processes)  # an earlier render's peak is not this one's
         self.kb = 0
+        self.ticks_before = _cpu_ticks(processes)
+        self.ticks = self.ticks_before
 
     def look(self) -> None:
         size, peak = _address_space_kb(self.processes)
         self.kb = max(self.kb, size, peak if peak > self.peak_before else 0)
+        ticks = _cpu_ticks(self.processes)
+        if ticks is not None and self.ticks is not None:
+            self.ticks = max(self.ticks, ticks)
+
+    def cpu_seconds(self) -> float:
+        """The CPU time this render was seen to use."""
+        if self.ticks is None or self.ticks_before is None:
+            return 0.0
+        return (self.ticks - self.ticks_before) / os.sysconf("SC_CLK_TCK")
 
 
-# A render process that ends, seen this close to its memory ceiling, ended for memory.
+# A render process that ends, seen this close to its memory ceiling (or to its CPU time), ended for that limit.
 NEAR_CEILING = 0.8
 
 
@@ -314,8 +327,15 @@ def html_to_pdf(html: str, *, separate_process: bool = False) -> bytes:
             for process in processes:
                 process.join(5)  # reaped, so that its exit code is known
             codes = [process.exitcode for process in processes]
+            # When the pool's own thread reaped it first, the code shows a moment later.
+            deadline = time.monotonic() + 1
+            while None in codes and time.monotonic() < deadline:
+                time.sleep(0.05)
+                codes = [process.exitcode for process in processes]
             _replace_render_process(pool)
-            if -signal.SIGXCPU in codes:
+            # SIGXCPU is the time limit; so is an end whose code was reaped by the pool's own
+            # thread, once the render was seen to use nearly all its CPU time.
+            if -signal.SIGXCPU in codes or (None in codes and largest.cpu_seconds() >= NEAR_CEILING * seconds):
                 limit = "time"
             elif memory > 0 and largest.kb * 1024 >= NEAR_CEILING * memory:
                 limit = "memory"
