@@ -12,7 +12,6 @@ The rules live here, as functions the views and the command line call:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from planner.accounts import roles
 from planner.accounts.models import ROLES, AccountSession, Invitation, Membership, User
-from planner.accounts.sessions import LIVE_SESSION, LIVE_SESSION_COLUMNS, Live
+from planner.accounts.sessions import LIVE_SESSION, LIVE_SESSION_COLUMNS, Live, token_hash
 from planner.accounts.users import find_by_email, normalize_email
 from planner.extensions import db
 from planner.models import Plan, utcnow
@@ -156,19 +155,9 @@ def invite_by_email(plan: Any, email: str, role: str, invited_by: Any) -> tuple[
     if invitee is not None and role_of(plan.id, invitee.id) is not None:
         raise MembershipRefused(f"{email} is already a member of this plan. Change the role in the list.")
     db.session.execute(delete(Invitation).where(Invitation.plan_id == plan.id, Invitation.email == email))
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        plan_id=plan.id,
-        role=role,
-        token_hash=_token_hash(token),
-        created_by_id=invited_by.id,
-        expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
-        email=email,
-        invitee_id=invitee.id if invitee is not None else None,
-    )
-    db.session.add(invitation)
-    db.session.commit()
-    return invitation, token
+    invitee_id = invitee.id if invitee is not None else None
+    days = current_app.config["INVITATION_DAYS"]
+    return _new_invitation(plan, role, days, invited_by, email=email, invitee_id=invitee_id)
 
 
 def _membership(plan_id: int, user_id: int) -> Membership:
@@ -221,22 +210,25 @@ def remove_member(plan: Any, user_id: int) -> User:
 # ---------------------------------------------------------------- invitations
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_invitation(plan: Any, role: str, days: int, created_by: Any) -> tuple[Invitation, str]:
     """A new invitation and its token. The token is shown once: only its hash is kept."""
     _check_role(role)
     if not 1 <= days <= 90:
         raise MembershipRefused("An invitation can last from 1 to 90 days.")
+    return _new_invitation(plan, role, days, created_by)
+
+
+def _new_invitation(plan: Any, role: str, days: int, created_by: Any, **addressee: Any) -> tuple[Invitation, str]:
+    """Store an invitation (a link, or one sent to `email`/`invitee_id`) and commit; its token,
+    to show or mail once, is returned: only its hash is kept."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         plan_id=plan.id,
         role=role,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_by_id=created_by.id,
         expires_at=utcnow() + timedelta(days=days),
+        **addressee,
     )
     db.session.add(invitation)
     db.session.commit()
@@ -303,7 +295,7 @@ def invitation_for(token: str) -> Invitation | None:
     """The invitation a token opens, if it still works."""
     if not token or len(token) > 100:
         return None
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= utcnow():
         return None
     return invitation
