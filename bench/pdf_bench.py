@@ -131,7 +131,7 @@ def plain_file() -> Any:
 
 def plain_file_after_access_check(plan_id: int) -> Any:
     """The same file, after the check every plan download makes: who is asking, may they read it."""
-    from planner.plans.access import plan_or_404
+    from planner.accounts.access import plan_or_404
 
     plan_or_404(plan_id)
     return plain_file()

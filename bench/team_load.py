@@ -413,9 +413,9 @@ def verify(database_url: str, plan_id: int, writes: list[Write]) -> dict[str, An
     from config import Config
     from planner import create_app
     from planner.extensions import db
-    from planner.history.merge import changed_fields
-    from planner.history.models import Change
     from planner.plans import store
+    from planner.plans.merge import changed_fields
+    from planner.plans.models import Change
 
     app = create_app(Config, SQLALCHEMY_DATABASE_URI=database_url, SECRET_KEY=SECRET)
     with app.app_context():

@@ -38,11 +38,13 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from planner import models  # noqa: F401
     from planner.accounts import models as account_models  # noqa: F401
     from planner.cli import plan_cli
+    from planner.discussion import models as discussion_models  # noqa: F401
+    from planner.discussion.routes import bp as discussion_bp
     from planner.documents.routes import bp as documents_bp
-    from planner.history import models as history_models  # noqa: F401
     from planner.history.routes import bp as history_bp
     from planner.interchange.routes import bp as interchange_bp
-    from planner.plans.routes import bp as plans_bp
+    from planner.plans import models as plan_models  # noqa: F401
+    from planner.wizard.plan_routes import bp as plans_bp
     from planner.wizard.routes import bp as wizard_bp
     from planner.workshop import models as workshop_models  # noqa: F401
     from planner.workshop.routes import bp as workshop_bp
@@ -51,6 +53,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(wizard_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(history_bp)
+    app.register_blueprint(discussion_bp)
     app.register_blueprint(interchange_bp)
     app.register_blueprint(workshop_bp)
     app.cli.add_command(plan_cli)

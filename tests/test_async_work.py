@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from planner.discussion import assignments, comments
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history import assignments, comments
 from planner.plans import store
 
 
@@ -158,7 +158,7 @@ def test_people_delete_their_own_comments_only(web: Any, as_user: Any, plan: Any
 
 
 def test_readers_read_comments_and_write_them_too(web: Any, as_user: Any, plan: Any, viewer: Any) -> None:
-    # A decision (planner.history.comments.NEED): a director reviewing as a viewer may comment.
+    # A decision (planner.discussion.comments.NEED): a director reviewing as a viewer may comment.
     comment(web, plan.id, "For the board to read", step="review")
     reader = as_user(viewer)
     page = reader.get(f"/plans/{plan.id}/steps/review").get_data(as_text=True)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from planner.accounts import membership, users
 from planner.accounts.models import User
+from planner.discussion.models import Comment
 from planner.domain import ENTITIES, FORMAT_NAME, PLAN_FIELDS
 from planner.extensions import db
-from planner.history.models import Comment
 from planner.models import Plan
 from tests.conftest import PASSWORD, Web
 

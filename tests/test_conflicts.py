@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history.merge import state_at, three_way
-from planner.history.models import Change
 from planner.plans import store
+from planner.plans.merge import state_at, three_way
+from planner.plans.models import Change
 
 SEGMENT = ENTITY_BY_NAME["segment"]
 

@@ -23,11 +23,12 @@ from sqlalchemy import func, select
 from planner.accounts import membership, users
 from planner.accounts.auth import safe_next
 from planner.accounts.models import Membership, User
+from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import csrf, db
-from planner.history.models import Change, Comment
 from planner.interchange.example import example_document
 from planner.plans import store
+from planner.plans.models import Change
 from planner.workshop import operations as ops
 from tests.conftest import PASSWORD, Web, assert_table_covers
 
@@ -62,10 +63,10 @@ RECIPES: dict[str, dict[str, str]] = {
     "wizard.update_item": {"goal-g1-statement": "Changed by a forged form"},
     "wizard.move_item": {"direction": "down"},
     "wizard.delete_item": {"confirm": "yes"},
-    "history.add_comment": {"step": "goals", "body": "A forged comment"},
-    "history.delete_comment": {},
+    "discussion.add_comment": {"step": "goals", "body": "A forged comment"},
+    "discussion.delete_comment": {},
     "history.restore": {},
-    "history.assign": {"owner": "", "due": ""},
+    "discussion.assign": {"owner": "", "due": ""},
     "workshop.start": {"step": "goals"},
     "workshop.join_code": {"code": "CODE"},
     "workshop.join": {"name": "A forged guest"},

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from planner.domain import ENTITIES, ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history.models import Change
 from planner.interchange.example import example_document
 from planner.plans import store, view
 from planner.plans.cascade import cascade
+from planner.plans.models import Change
 
 EXAMPLE = example_document()["plan"]
 EVERY_ITEM = [(e.name, i["key"]) for e in ENTITIES for i in view.items(EXAMPLE, e)]

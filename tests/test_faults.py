@@ -416,8 +416,8 @@ def test_sqlite_concurrent_writers_are_never_told_the_database_is_locked(tmp_pat
 
 def _assert_every_success_is_saved(url: str, shared: dict[str, Any], done: list[dict[str, Any]]) -> None:
     from planner.accounts.models import RateLimitCounter, User
-    from planner.history.models import Change
     from planner.models import ITEM_MODELS
+    from planner.plans.models import Change
     from planner.workshop.models import Idea, Participant, Vote
 
     concern = ITEM_MODELS["concern"]

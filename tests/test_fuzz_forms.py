@@ -67,11 +67,10 @@ from planner.accounts.forms import (
     SignupForm,
 )
 from planner.accounts.models import Membership, User
+from planner.discussion import comments
+from planner.discussion.forms import AssignmentForm, CommentForm
 from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Kind, limits
 from planner.extensions import db
-from planner.history import comments
-from planner.history.forms import AssignmentForm, CommentForm
-from planner.history.models import Change
 from planner.interchange import dumps
 from planner.interchange.example import example_document
 from planner.interchange.routes import ImportForm
@@ -79,6 +78,7 @@ from planner.interchange.transfer import wrap
 from planner.models import Plan
 from planner.plans import store
 from planner.plans.forms import TitleForm
+from planner.plans.models import Change
 from planner.wizard.forms import form_class
 from planner.workshop import access
 from planner.workshop import operations as ops
@@ -636,14 +636,14 @@ RECIPES: dict[str, Recipe] = {
     ),
     # history
     "history.restore": Recipe("owner", {**PLAN, "change_id": "change"}),
-    "history.add_comment": Recipe(
+    "discussion.add_comment": Recipe(
         "owner",
         PLAN,
         form=lambda: CommentForm(formdata=None),
         fields={"step": STEP, "entity": ENTITY, "key": Spec("text", ref="key:goal")},
     ),
-    "history.delete_comment": Recipe("owner", {**PLAN, "comment_id": "comment"}),
-    "history.assign": Recipe(
+    "discussion.delete_comment": Recipe("owner", {**PLAN, "comment_id": "comment"}),
+    "discussion.assign": Recipe(
         "owner",
         {**PLAN, "slug": "=goals"},
         form=lambda: AssignmentForm(formdata=None),

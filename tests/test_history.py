@@ -17,12 +17,13 @@ from sqlalchemy import select, update
 
 from planner import pagecache
 from planner.accounts.models import Membership
+from planner.discussion import comments, visits
+from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history import comments, visits
-from planner.history.models import Change, Comment
 from planner.models import utcnow
 from planner.plans import store
+from planner.plans.models import Change
 from tests.test_query_counts import counting_queries
 
 GOAL, OBJECTIVE, SEGMENT, PERSON, PRACTICE = (

@@ -240,7 +240,7 @@ def test_restoring_a_deletion_never_grows_a_reference_list_past_its_limit(ctx: F
 
 
 def store_changes(plan_id: int) -> list[Any]:
-    from planner.history.models import Change
+    from planner.plans.models import Change
 
     return list(db.session.scalars(select(Change).where(Change.plan_id == plan_id).order_by(Change.id)))
 

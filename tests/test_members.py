@@ -555,7 +555,7 @@ def test_a_viewer_reads_a_step_without_forms_an_editor_gets_them(
     url = f"/plans/{example_plan.id}/steps/starting-point"
     read_only = as_user(viewer).get(url).get_data(as_text=True)
     assert "you can read it and download it" in read_only
-    # Viewers may comment (planner.history.comments.NEED): that is the only form they get.
+    # Viewers may comment (planner.discussion.comments.NEED): that is the only form they get.
     forms = re.findall(r'<form[^>]*action="([^"]*)"', read_only.split("<main", 1)[1])
     assert set(forms) <= {f"/plans/{example_plan.id}/comments", "/logout"}
     assert "Eastside Tool Library" in read_only  # the answers, as text

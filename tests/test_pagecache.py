@@ -18,9 +18,9 @@ from sqlalchemy import update
 
 from planner import pagecache
 from planner.accounts.models import Membership
+from planner.discussion import assignments
 from planner.domain import STEPS
 from planner.extensions import db
-from planner.history import assignments
 from planner.models import utcnow
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

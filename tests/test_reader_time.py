@@ -18,9 +18,10 @@ from sqlalchemy import update
 from planner import pagecache
 from planner.accounts import timezones
 from planner.accounts.models import Invitation, User
+from planner.discussion import comments
+from planner.discussion.models import Comment
 from planner.extensions import db
-from planner.history import comments
-from planner.history.models import Change, Comment
+from planner.plans.models import Change
 from tests.conftest import Web
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -22,10 +22,11 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from planner.accounts import membership, roles
+from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history.models import Change, Comment
 from planner.plans import store
+from planner.plans.models import Change
 from tests.conftest import assert_table_covers
 
 GOAL = ENTITY_BY_NAME["goal"]
@@ -62,9 +63,9 @@ NEEDS: dict[tuple[str, str], str] = {
     ("history.index", "GET"): "view",
     ("history.change", "GET"): "view",
     ("history.restore", "POST"): "edit",
-    ("history.add_comment", "POST"): "view",  # viewers may comment (planner.history.comments.NEED)
-    ("history.delete_comment", "POST"): "view",
-    ("history.assign", "POST"): "manage",
+    ("discussion.add_comment", "POST"): "view",  # viewers may comment (planner.discussion.comments.NEED)
+    ("discussion.delete_comment", "POST"): "view",
+    ("discussion.assign", "POST"): "manage",
     ("workshop.sessions", "GET"): "view",
     ("workshop.start", "POST"): "manage",
 }
@@ -86,7 +87,7 @@ FORMS: dict[str, Any] = {
     "members.add": {"email": "newcomer@example.org", "role": "viewer"},
     "members.change_role": {"role": "viewer"},
     "members.invite": {"role": "viewer", "days": "7"},
-    "history.add_comment": {"step": "goals", "body": "A comment from a test"},
+    "discussion.add_comment": {"step": "goals", "body": "A comment from a test"},
     "workshop.start": {"step": "goals"},
 }
 

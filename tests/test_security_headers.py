@@ -16,8 +16,8 @@ from planner.accounts import membership, users
 from planner.accounts.models import User
 from planner.domain import ENTITY_BY_NAME, STEPS
 from planner.extensions import db
-from planner.history.models import Change
 from planner.plans import store
+from planner.plans.models import Change
 from planner.workshop import access
 from planner.workshop import operations as ops
 from tests.conftest import Web

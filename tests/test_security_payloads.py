@@ -37,12 +37,13 @@ from sqlalchemy import func, select
 
 from planner.accounts import membership, users
 from planner.accounts.models import Membership, User
+from planner.discussion.models import Comment
 from planner.documents.fetcher import ASSET_BASE
 from planner.domain import ENTITIES, PLAN_FIELDS, STEP_OF_PLAN_FIELD, STEPS, Field, Kind
 from planner.extensions import db
-from planner.history.models import Change, Comment
 from planner.models import Plan
 from planner.plans import store
+from planner.plans.models import Change
 from planner.workshop import access
 from planner.workshop import operations as ops
 from tests.conftest import Web

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from planner.discussion import assignments
 from planner.domain import STEPS
 from planner.extensions import db
-from planner.history import assignments
 from planner.plans import store
 from tests.test_query_counts import counting_queries
 

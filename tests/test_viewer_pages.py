@@ -1,6 +1,6 @@
 """What a viewer sees: no control they cannot use, and the comments they may write.
 
-Viewers may comment (`planner.history.comments.NEED`): a director reviewing the plan wants to
+Viewers may comment (`planner.discussion.comments.NEED`): a director reviewing the plan wants to
 say something beside the step it is about. Everything else on a plan's pages a viewer only
 reads. These tests open every page a viewer reaches from the steps of the example plan, and
 use every form and button on them: none may answer 403.
@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from planner.discussion.models import Comment
 from planner.domain import STEPS
 from planner.extensions import db
-from planner.history.models import Comment
 
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
 ATTR = re.compile(r'([\w-]+)="([^"]*)"')

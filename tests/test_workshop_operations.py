@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from planner.extensions import db
-from planner.history.models import Change
 from planner.models import ITEM_MODELS
+from planner.plans.models import Change
 from planner.workshop import export, state
 from planner.workshop import operations as ops
 from planner.workshop.models import Idea, Participant, Vote, WorkshopSession, WorkshopStep

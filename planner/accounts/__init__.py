@@ -3,7 +3,7 @@
 - `users`: accounts, passwords and reset links; `auth`: signing in and out (Flask-Login);
   `sessions`: each log-in kept on the server, so that logging out ends it;
 - `roles`: what viewer, editor and facilitator may do; `membership`: who is in which plan,
-  and invitations; `planner.plans.access.plan_or_404` checks a request against both;
+  and invitations; `planner.accounts.access.plan_or_404` checks a request against both;
 - `ratelimit`: the shared counters behind the limits on log-in attempts;
 - `timezones`: every time shown in the reader's zone (the `when` filter);
 - `routes` (log in, sign up, passwords), `member_routes` (members page, invitations), `cli`.
@@ -58,11 +58,11 @@ def init_app(app: Flask) -> None:
         ratelimit,  # noqa: F401  (registers the planner-db:// storage)
         timezones,
     )
+    from planner.accounts.access import can
     from planner.accounts.cli import user_cli
     from planner.accounts.member_routes import bp as members_bp
     from planner.accounts.routes import bp as accounts_bp
     from planner.extensions import limiter, login_manager
-    from planner.plans.access import can
 
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import current_user, login_required
 
 from planner.accounts import membership, roles
+from planner.accounts.access import plan_or_404
 from planner.accounts.forms import ROLE_CHOICES, AddMemberForm, InvitationForm, RoleForm
 from planner.accounts.mail import send_invitation
 from planner.accounts.membership import MembershipRefused
@@ -24,7 +25,6 @@ from planner.accounts.ratelimit import limit_invitations
 from planner.accounts.users import external_url, page_url
 from planner.extensions import db
 from planner.models import Plan
-from planner.plans.access import plan_or_404
 
 bp = Blueprint("members", __name__)
 

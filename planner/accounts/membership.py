@@ -35,7 +35,7 @@ class MembershipRefused(ValueError):
 # ---------------------------------------------------------------- reading
 
 
-# Built once: every plan route runs it first (`planner.plans.access.plan_or_404`).
+# Built once: every plan route runs it first (`planner.accounts.access.plan_or_404`).
 _PLAN_AND_MEMBERSHIP = (
     select(Plan, Membership)
     .join(Membership, Membership.plan_id == Plan.id)

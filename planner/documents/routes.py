@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file, url_for
 
+from planner.accounts.access import plan_or_404
 from planner.coach import Report, coach_report
 from planner.documents import cache, prerender
 from planner.documents.markdown import MARKDOWN_MIMETYPE, render_markdown
@@ -42,7 +43,6 @@ from planner.documents.render import PdfTooLong, document_filename, render_html,
 from planner.documents.word import DOCX_MIMETYPE, render_docx
 from planner.extensions import db
 from planner.plans import store
-from planner.plans.access import plan_or_404
 
 bp = Blueprint("documents", __name__)
 

@@ -11,6 +11,7 @@ from planner.domain.declaration import (
     STEP_OF_ENTITY,
     STEP_OF_PLAN_FIELD,
     STEPS,
+    entity,
     plan_field,
 )
 from planner.domain.spec import Choice, Entity, Field, Kind, Step
@@ -31,5 +32,6 @@ __all__ = [
     "Field",
     "Kind",
     "Step",
+    "entity",
     "plan_field",
 ]

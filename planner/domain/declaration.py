@@ -10,6 +10,7 @@ from __future__ import annotations
 from planner.domain.limits import ITEM_LONG_TEXT, NAME_TEXT, TITLE_TEXT
 from planner.domain.spec import (
     Entity,
+    Field,
     Step,
     choices,
     date,
@@ -307,11 +308,18 @@ ENTITY_BY_NAME = {e.name: e for e in ENTITIES}
 ENTITY_BY_COLLECTION = {e.collection: e for e in ENTITIES}
 
 
-def plan_field(name: str):
+def plan_field(name: str) -> Field:
+    """The plan's own field `name`: a handle to resolve at import (KeyError if undeclared)."""
     for f in PLAN_FIELDS:
         if f.name == name:
             return f
     raise KeyError(name)
+
+
+def entity(name: str) -> Entity:
+    """The entity `name`: a handle to resolve at import, as in
+    `HOURS = entity("practice").field("hours_per_week")` (KeyError if undeclared)."""
+    return ENTITY_BY_NAME[name]
 
 
 STEPS = (

@@ -6,8 +6,10 @@ plan once; everything else (models, forms, the JSON format, the document) reads 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 # The limits every declaration shares, declared in `planner.domain.limits`.
 from planner.domain.limits import (  # noqa: F401  (KEY_LENGTH: read from here too)
@@ -68,6 +70,13 @@ class Field:
     @property
     def values(self) -> tuple[str, ...]:
         return tuple(c.value for c in self.choices)
+
+    def of(self, record: Mapping[str, Any]) -> Any:
+        """This field's value in `record` (an item or the plan as the JSON format writes it),
+        None when it is missing.  Code outside the declaration reaches a field through a
+        handle resolved at import (`HOURS = entity("practice").field("hours_per_week")`,
+        then `HOURS.of(item)`), so a renamed field fails at start-up, never silently."""
+        return record.get(self.name)
 
     def choice_label(self, value: str) -> str:
         for choice in self.choices:

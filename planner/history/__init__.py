@@ -1,1 +1,1 @@
-"""History: every change to a plan, who made it and what it was before; comments; step owners."""
+"""History: the pages that show every change to a plan, who made it and what it was before, and restore it."""

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from planner.accounts.models import User
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, Entity, Field, Kind, plan_field
 from planner.extensions import db
-from planner.history.merge import changed_fields
-from planner.history.models import Change
 from planner.plans import view
+from planner.plans.merge import changed_fields
+from planner.plans.models import Change
 
 PAGE_SIZE = 50
 

@@ -1,8 +1,7 @@
-"""The history pages, restores, comments and step owners.
+"""The history pages and restores.
 
 - `/plans/<id>/history`: every change, newest first, by step and by person (query parameters);
 - `/plans/<id>/history/<change>`: one change, before and after; POST `.../restore` undoes it;
-- comments on steps and items; a step's owner and due date (facilitators only).
 """
 
 from __future__ import annotations
@@ -12,27 +11,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from planner.domain import STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, plan_field
-from planner.history import assignments, comments, records
-from planner.history.forms import AssignmentForm, CommentForm
-from planner.history.merge import changed_fields
+from planner.accounts.access import plan_or_404
+from planner.domain import STEP_OF_ENTITY, STEPS, plan_field
+from planner.history import records
 from planner.plans import store
-from planner.plans.access import can, plan_or_404
 from planner.plans.forms import kept_from
+from planner.plans.merge import changed_fields
 
 bp = Blueprint("history", __name__)
-
-
-@bp.app_template_global("may_comment")
-def may_comment() -> bool:
-    """Whether the member may write on the plan's page: what the comment routes ask for."""
-    return can(comments.NEED)
-
-
-@bp.app_template_global("steps_due_for_me")
-def steps_due_for_me() -> list[assignments.Due]:
-    """The home page's list of the signed-in member's steps (empty for nobody)."""
-    return assignments.due_for(current_user)
 
 
 @bp.get("/plans/<int:plan_id>/history")
@@ -103,61 +89,3 @@ def restore(plan_id: int, change_id: int):
         return redirect(url_for("wizard.step", plan_id=plan.id, slug=change.step or STEPS[0].slug))
     step = STEP_OF_ENTITY[change.entity]
     return redirect(url_for("wizard.step", plan_id=plan.id, slug=step.slug, _anchor=f"{change.entity}-{restored.key}"))
-
-
-def _back(plan_id: int, step: str, anchor: str | None):
-    return redirect(url_for("wizard.step", plan_id=plan_id, slug=step, _anchor=anchor))
-
-
-@bp.post("/plans/<int:plan_id>/comments")
-def add_comment(plan_id: int):
-    plan = plan_or_404(plan_id, need=comments.NEED)
-    form = CommentForm()
-    entity, key = form.entity.data or None, form.key.data or None
-    step = STEP_OF_ENTITY[entity].slug if entity in STEP_OF_ENTITY else form.step.data
-    if step not in STEP_BY_SLUG:
-        abort(404)
-    anchor = f"{entity}-{key}-comments" if entity and key else "comments"
-    if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return _back(plan.id, step, anchor)
-    try:
-        comments.add_comment(plan, current_user, form.body.data, step=step, entity=entity, key=key)
-    except comments.CommentRefused as refused:
-        flash(str(refused), "error")
-        return _back(plan.id, step, anchor)
-    flash("Comment added.", "success")
-    return _back(plan.id, step, anchor)
-
-
-@bp.post("/plans/<int:plan_id>/comments/<int:comment_id>/delete")
-def delete_comment(plan_id: int, comment_id: int):
-    plan = plan_or_404(plan_id, need=comments.NEED)
-    try:
-        comment = comments.delete_comment(plan, comment_id, current_user)
-    except LookupError:
-        abort(404)
-    except comments.CommentRefused as refused:
-        abort(403, str(refused))
-    flash("Comment deleted.", "success")
-    anchor = f"{comment.entity}-{comment.item_key}-comments" if comment.entity else "comments"
-    return _back(plan.id, comment.step, anchor)
-
-
-@bp.post("/plans/<int:plan_id>/steps/<slug>/assignment")
-def assign(plan_id: int, slug: str):
-    plan = plan_or_404(plan_id, need="manage")
-    if slug not in STEP_BY_SLUG:
-        abort(404)
-    form = AssignmentForm(members=assignments.possible_owners(plan.id))
-    if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return _back(plan.id, slug, "step-owner")
-    owner = int(form.owner.data) if form.owner.data else None
-    try:
-        done = assignments.assign(plan, slug, owner, form.due.data)
-    except assignments.AssignmentRefused as refused:
-        flash(str(refused), "error")
-        return _back(plan.id, slug, "step-owner")
-    flash("Step owner saved." if done else "Step owner cleared.", "success")
-    return _back(plan.id, slug, "step-owner")

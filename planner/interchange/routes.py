@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
+from planner.accounts.access import plan_or_404
 from planner.domain import STEPS
 from planner.interchange.transfer import (
     ImportRefused,
@@ -28,7 +29,6 @@ from planner.interchange.transfer import (
     max_import_bytes,
 )
 from planner.interchange.validate import Problem
-from planner.plans.access import plan_or_404
 
 bp = Blueprint("interchange", __name__)
 

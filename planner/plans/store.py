@@ -11,7 +11,7 @@ what, and the item (or the plan's changed fields) before and after, as the JSON 
 them.  From that record:
 
 * an edit based on an older version of an item is merged field by field
-  (`planner.history.merge`), or refused with an `EditConflict` when two people changed the
+  (`planner.plans.merge`), or refused with an `EditConflict` when two people changed the
   same field;
 * an edit of an item someone deleted meanwhile raises `ItemGone`, which says who deleted it;
 * a deleted item or an old value can be restored (`restore`), and the restore is recorded too.
@@ -50,11 +50,11 @@ from planner.domain import (
 )
 from planner.domain.limits import key_problem
 from planner.extensions import db
-from planner.history.merge import Merge, changed_fields, state_at, three_way
-from planner.history.models import Change
 from planner.models import ITEM_MODELS, REF_TABLES, Plan, column_name, utcnow
 from planner.plans import view
 from planner.plans.cascade import Cleared, cascade
+from planner.plans.merge import Merge, changed_fields, state_at, three_way
+from planner.plans.models import Change
 
 # How often a save that lost a race with another save is tried again (it then merges).
 RETRIES = 3

@@ -6,7 +6,7 @@ the fields, and status 422.
 
 Every edit form carries the version it was opened on (`base_version`). A save that meets
 someone else's is merged field by field, or answered with the conflict page, or, when the item
-was deleted meanwhile, with a page that keeps the person's text (`planner.history.conflicts`).
+was deleted meanwhile, with a page that keeps the person's text (`planner.wizard.conflicts`).
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner import pagecache
+from planner.accounts.access import plan_or_404
 from planner.coach import coach_report, findings_for_step, grouped, picture_svg
 from planner.coach.load import loads
+from planner.discussion import visits
+from planner.discussion.pages import step_context
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
-from planner.history import conflicts, visits
-from planner.history.pages import step_context
 from planner.plans import store, view
-from planner.plans.access import plan_or_404
 from planner.plans.cascade import cascade
 from planner.plans.forms import kept_from
 from planner.plans.view import display
+from planner.wizard import conflicts
 from planner.wizard.forms import form_class, form_data, values_from
 
 bp = Blueprint("wizard", __name__)

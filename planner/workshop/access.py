@@ -30,10 +30,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from planner.accounts import roles
+from planner.accounts.access import plan_or_404
 from planner.accounts.membership import role_of
 from planner.extensions import db
 from planner.models import utcnow
-from planner.plans.access import plan_or_404
 from planner.workshop.models import DEVICE_TAG_LENGTH, Participant, WorkshopSession
 from planner.workshop.rules import code_is_live, normalize_code
 

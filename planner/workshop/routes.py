@@ -31,10 +31,10 @@ from flask import (
 )
 from flask_login import current_user
 
+from planner.accounts.access import plan_or_404
 from planner.domain import STEP_BY_SLUG, STEPS
 from planner.extensions import db, limiter
 from planner.models import utcnow
-from planner.plans.access import plan_or_404
 from planner.workshop import access, export, live, rules, state
 from planner.workshop import operations as ops
 from planner.workshop.forms import CodeForm, JoinForm, StartForm

@@ -29,8 +29,8 @@ from planner.accounts import membership, users
 from planner.accounts.models import Membership, User
 from planner.domain import ENTITY_BY_NAME, STEPS
 from planner.extensions import db
-from planner.history.models import Change
 from planner.plans import store
+from planner.plans.models import Change
 from planner.workshop import operations as ops
 from planner.workshop.models import Participant, WorkshopSession
 from tests.browser.team import signed_in

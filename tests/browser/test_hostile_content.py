@@ -17,9 +17,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
 from planner.accounts.models import Membership, User
+from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
-from planner.history.models import Comment
 from planner.plans import store
 from planner.workshop import access
 from planner.workshop import operations as ops

@@ -10,9 +10,9 @@ from flask_login import current_user
 
 from planner import pagecache
 from planner.accounts import roles
+from planner.discussion import assignments, comments, visits
+from planner.discussion.forms import AssignmentForm
 from planner.domain import Step
-from planner.history import assignments, comments, visits
-from planner.history.forms import AssignmentForm
 
 
 def _seen_by_me(step: Step, news: visits.News, thread: comments.Thread) -> tuple[Any, ...]:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from planner.history.comments import MAX_LENGTH
+from planner.discussion.comments import MAX_LENGTH
 
 
 class CommentForm(FlaskForm):

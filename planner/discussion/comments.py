@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from planner.accounts.models import User
+from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY
 from planner.extensions import db
-from planner.history.models import Comment
 from planner.models import ITEM_MODELS, discussed
 
 MAX_LENGTH = 2000

@@ -27,10 +27,11 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from planner.accounts.models import Membership, User
+from planner.discussion.models import Comment, StepVisit
 from planner.domain import STEP_BY_SLUG
 from planner.extensions import db
-from planner.history.models import Change, Comment, StepVisit
 from planner.models import utcnow
+from planner.plans.models import Change
 
 VISIT_GAP = timedelta(minutes=30)
 # Looking again within this long is the same moment: no write to the database.
@@ -47,7 +48,7 @@ def _user_id(user: Any) -> int | None:
 
 def _membership(plan_id: int, user_id: int, known: Membership | None) -> Membership | None:
     """The user's membership of the plan: `known` when it is that one (the request has read
-    it already: `planner.plans.access`), else read."""
+    it already: `planner.accounts.access`), else read."""
     if known is not None and known.plan_id == plan_id and known.user_id == user_id:
         return known
     return db.session.scalar(select(Membership).where(Membership.plan_id == plan_id, Membership.user_id == user_id))

@@ -6,11 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from planner.accounts import membership
+from planner.accounts.access import plan_or_404
 from planner.documents.cache import pdf_cache
-from planner.history import conflicts
 from planner.plans import store, view
-from planner.plans.access import plan_or_404
 from planner.plans.forms import RENAME_NEED, TitleForm
+from planner.wizard import conflicts
 
 bp = Blueprint("plans", __name__)
 

@@ -10,9 +10,9 @@ from sqlalchemy import exists, select
 
 from planner.accounts import membership, roles
 from planner.accounts.models import Membership, User
+from planner.discussion.models import StepAssignment
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEPS, Step
 from planner.extensions import db
-from planner.history.models import StepAssignment
 from planner.models import ITEM_MODELS, Plan, discussed
 from planner.plans import view
 

@@ -1,0 +1,2 @@
+"""Discussion: comments on steps and items, step owners and due dates, and what changed
+since each member last opened a step."""
