@@ -1,6 +1,7 @@
-# Planner's two everyday commands are `make run` and `make test`; `make help` lists the rest.
-# Everything a fresh Debian/Ubuntu machine lacks is installed by `make install`, which both
-# of them call first and which does nothing when everything is already there.
+# Planner's everyday commands are `make run`, `make test-fast` while you work and `make test`
+# before you push (CI runs it); `make help` lists the rest.
+# Everything a fresh Debian/Ubuntu machine lacks is installed by `make install`, which each of
+# them calls first and which does nothing when everything is already there.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,7 +24,7 @@ LOCK_ARGS ?=
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: help install system-packages lock run test lint format clean
+.PHONY: help install system-packages lock run test test-fast lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,8 +64,11 @@ run: install ## Migrate, load the example plan, and serve on http://127.0.0.1:50
 	$(FLASK) plan load-example
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install ## Lint, then pytest on SQLite and on a throwaway PostgreSQL
+test: install ## Lint, mypy, audit, then every test on SQLite and on a throwaway PostgreSQL (what CI runs)
 	@bash scripts/test.sh $(PYTEST_ARGS)
+
+test-fast: install ## Lint, mypy, and the tests without browsers, PDFs, servers or PostgreSQL (under 2 min)
+	@bash scripts/test.sh --fast $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check .

@@ -145,8 +145,8 @@ class Config:
     # (202) instead: well under a proxy's 60 s. (The worker runs with PDF_PRERENDER off too; only
     # without a cache directory does a download draw the PDF itself.)
     PDF_WAIT_SECONDS = float(os.environ.get("PDF_WAIT_SECONDS", "15"))
-    # Each app process keeps what step pages draw the same for everyone, per plan revision
-    # (planner/pagecache.py). PAGE_CACHE=0 draws every page anew, to compare.
+    # Each app process keeps values step pages work out from a plan, per plan revision
+    # (planner/plans/cached.py). PAGE_CACHE=0 works every page out anew, to compare.
     PAGE_CACHE = _flag("PAGE_CACHE", default=True)
     # The workshop's live streams (planner/workshop/live.py, docs/workshop.md), counted in each
     # app process. Past a cap the oldest stream ends, and its page polls, then streams again.

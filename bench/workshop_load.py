@@ -457,6 +457,7 @@ class Stream:
         self.person, self.path, self.on_state = person, path, on_state
         self.last_id = "0"
         self.states = 0
+        self.received = 0  # bytes of the stream's body, chunk framing included
         self.ended_by_server = 0
 
     async def run(self) -> None:
@@ -493,12 +494,17 @@ class Stream:
         tail = b""
         while chunk := await reader.read(1 << 18):
             deadline.reschedule(loop.time() + 20)
+            self.received += len(chunk)
             self.states += chunk.count(b"\nevent: state\n")
             block = tail + chunk
             where = block.rfind(b"\nid: ")
             end = block.find(b"\n", where + 5) if where >= 0 else -1
             if end >= 0:
                 self.last_id = block[where + 5 : end].decode()
+            if block.endswith(b"\n\n\r\n0\r\n\r\n"):
+                # The response's last chunk: the stream is over, as a browser sees it, whether or
+                # not the server has closed the connection yet (gunicorn 27 may keep it a while).
+                return
             tail = block[-40:]
 
     async def follow(self, reader: asyncio.StreamReader, deadline: Any, loop: Any) -> None:
@@ -557,6 +563,7 @@ async def participant(
     voting_open: asyncio.Event,
     streams: list[asyncio.Task[None]],
     stream_objects: list[Stream],
+    changes: bool = True,
 ) -> None:
     # Each phone from its own loopback address (127.0.1.x): the whole 127/8 is this machine.
     person = Person(port, stats, source=f"127.0.{1 + index // 250}.{1 + index % 250}")
@@ -569,7 +576,9 @@ async def participant(
             stats.error(f"join {status}")
             return
         status, _ = await person.request("GET", f"/workshop/{code}")  # the page, and its CSRF token
-        stream = Stream(person, f"/workshop/{code}/events")
+        # As the participant's page asks: changes since the state before, or (--whole-states)
+        # the whole room each time, as before 2026-12-03.
+        stream = Stream(person, f"/workshop/{code}/events" + ("?changes=1" if changes else ""))
         stream_objects.append(stream)
         streams.append(asyncio.create_task(stream.run()))
         await asyncio.sleep(rng.uniform(3, 10))  # reading the prompt and typing the first card
@@ -602,7 +611,9 @@ async def participant(
         await person.close()
 
 
-async def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arrival: float) -> dict[str, Any]:
+async def run_room(
+    port: int, info: dict[str, Any], people: int, ideas: int, arrival: float, changes: bool = True
+) -> dict[str, Any]:
     code = info["code"]
     stats = Stats()
     projector = Projector()
@@ -622,7 +633,7 @@ async def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arr
     tasks = []
     started = time.monotonic()
     for i in range(people):
-        args = (i, port, code, stats, projector, ideas, voting_open, streams, phones)
+        args = (i, port, code, stats, projector, ideas, voting_open, streams, phones, changes)
         tasks.append(asyncio.create_task(participant(*args)))
         await asyncio.sleep(arrival)  # people scan the QR code over a while, not in one instant
     # Voting opens once the ideas are in (or after a generous wait).
@@ -674,6 +685,7 @@ async def run_room(port: int, info: dict[str, Any], people: int, ideas: int, arr
         "requests": stats.requests,
         "projector_states": projector_stream.states,
         "phone_states": sum(s.states for s in phones),
+        "phone_mb": sum(s.received for s in phones) / 1e6,
         "ideas_phase": ideas_phase,
         "seconds": time.monotonic() - started,
     }
@@ -700,6 +712,9 @@ def main() -> None:
     )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn's worker class (gthread, gevent)")
     parser.add_argument("--sqlite", action="store_true", help="the embedded default: flask run and SQLite")
+    parser.add_argument(
+        "--whole-states", action="store_true", help="phones ask for the whole room each time, not the changes"
+    )
     args = parser.parse_args()
     if not 1 <= args.people <= 1000 or not 1 <= args.ideas <= 10:
         parser.error("1-1000 people, 1-10 ideas each")
@@ -727,7 +742,7 @@ def main() -> None:
         sampler.start()
         client_before = sum(os.times()[:2])
         load_before = os.getloadavg()[0]
-        result = asyncio.run(run_room(port, info, args.people, args.ideas, args.arrival))
+        result = asyncio.run(run_room(port, info, args.people, args.ideas, args.arrival, not args.whole_states))
         client_cpu = sum(os.times()[:2]) - client_before
         sampler.stop.set()
         load_after = os.getloadavg()[0]
@@ -750,7 +765,8 @@ def main() -> None:
     print(f"| dots placed | {result['dots']} |")
     print(f"| HTTP requests (besides streams) | {result['requests']} in {wall:.0f} s |")
     print(f"| states the projector received | {result['projector_states']} |")
-    print(f"| states the phones received | {result['phone_states']} |")
+    what = "whole states" if args.whole_states else "changes"
+    print(f"| states the phones received ({what}) | {result['phone_states']}, {result['phone_mb']:.0f} MB |")
     print(f"| errors | {len(result['errors'])} |")
     for name in roots:
         print(f"| {name} CPU | {cpu[name]:.1f} s over {wall:.0f} s ({cpu[name] / wall * 100:.0f}% of one core) |")

@@ -35,7 +35,7 @@ def with_baseline_route(app: Flask) -> Flask:
     return app
 
 
-# An empty BENCH_PAGE_CACHE draws every step page anew (planner/pagecache.py off), to compare.
+# An empty BENCH_PAGE_CACHE works out every step page anew (planner/plans/cached.py off), to compare.
 app = with_baseline_route(
     with_plain_file_route(
         create_app(

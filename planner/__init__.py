@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from config import INSTANCE_DIR, Config, instance_secret_key
-from planner import sqlite  # its listeners set up every SQLite connection (_sqlite_pragmas)
+from planner import sqlite, unit
 from planner.extensions import csrf, db, migrate
 
 
@@ -28,6 +28,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         app.config["SECRET_KEY"] = instance_secret_key()
 
     db.init_app(app)
+    sqlite.attach(app)  # before anything connects: every connection of the app's engine is set up
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     from planner import ops
@@ -69,5 +70,6 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     accounts.init_app(app)
     security.init_app(app)
     register_error_pages(app)
-    sqlite.init_app(app)  # last: its after_request must run before Flask-Limiter's
+    sqlite.init_app(app)  # late: its after_request must run before Flask-Limiter's
+    unit.init_app(app)  # last: the request commits before planner.sqlite lets its write lock go
     return app

@@ -1,8 +1,10 @@
 """The `flask plan ...` commands: list, import, export (one plan, or all as a backup) and load the example plan.
 
 Each command parses its arguments and calls one service function (`planner.plans.store`,
-`planner.interchange`), as a view would.  Errors go to stderr with a non-zero exit code, so
-scripts can rely on them; output meant for scripts (a new plan's id) is the last line.
+`planner.interchange`), as a view would.  A command that writes does so in a unit of work
+(`planner.unit.unit_of_work`), as a request does: all of it is kept, or none.  Errors go to
+stderr with a non-zero exit code, so scripts can rely on them; output meant for scripts (a new
+plan's id) is the last line.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any, NoReturn
 import click
 from flask import current_app
 from flask.cli import AppGroup
+
+from planner.unit import unit_of_work
 
 plan_cli = AppGroup("plan", help="List, import and export plans.")
 
@@ -64,7 +68,8 @@ def import_command(paths: tuple[Path, ...], owner_email: str) -> None:
         # reading before the checks could hold a snapshot that is stale by now (SQLite refuses
         # to write from one, see planner/sqlite.py).
         db.session.rollback()
-        plan = import_data(document, owner, owner=owner)
+        with unit_of_work():
+            plan = import_data(document, owner, owner=owner)
         source = "" if len(files) == 1 else f" from {name}"
         click.echo(f"Imported {plan.title!r}{source} as plan {plan.id}, with {owner.email} as its facilitator.")
         click.echo(plan.id)
@@ -258,8 +263,9 @@ def load_example_command() -> None:
     from planner.accounts.users import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_account
     from planner.interchange.example import find_example, load_example
 
-    demo = ensure_demo_account()
-    plan = load_example(demo, owner=demo)
+    with unit_of_work():  # the demo account and its plan, together or not at all
+        demo = ensure_demo_account()
+        plan = load_example(demo, owner=demo)
     if plan is None:
         plan = find_example()
         click.echo(f"The example plan is already there: {plan.title!r}.")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +35,8 @@ from flask import Flask, Request, Response, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from planner.text import UNPRINTABLE, printable
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -132,19 +133,14 @@ def account_key() -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:24]
 
 
-# Control characters (tabs and line breaks aside) have no place in anything a person types:
-# PostgreSQL refuses NUL in text, and Word files refuse the rest. The import refuses them
-# (`planner.interchange.validate`); in forms and query strings they are dropped as they are read,
-# and "\r\n" becomes "\n".
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _without_controls(value: Any) -> Any:
-    """No control characters, and a line break as one "\n", as the browser counted it against a
-    field's `maxlength` (a text area sends "\r\n") and as the import stores it."""
+    """Text without what no plan may hold (`planner.text.UNPRINTABLE`: control characters, tabs
+    and line breaks aside, and U+FFFE/U+FFFF), dropped as forms and query strings are read; and a
+    line break as one "\n", as the browser counted it against a field's `maxlength` (a text area
+    sends "\r\n") and as the import stores it. The import refuses the same characters."""
     if not isinstance(value, str):
         return value
-    return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return printable(value)
 
 
 class CleanValues(ImmutableMultiDict):
@@ -172,7 +168,7 @@ def _refuse_what_no_route_reads() -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
         abort(415)
     for value in (request.view_args or {}).values():
-        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        if isinstance(value, str) and UNPRINTABLE.search(value):
             abort(404)
         if isinstance(value, int) and value >= ID_LIMIT:
             abort(404)

@@ -27,7 +27,9 @@ A write request holds the lock until its response is made (`init_app`), not unti
 byte is sent: Flask-Limiter counts some attempts after the view, on a connection of its own,
 and would otherwise wait for the request's own lock.
 
-PostgreSQL is untouched: every listener here returns at once for any other database.
+The listeners attach to the app's own engine (`attach`), never to SQLAlchemy's Engine class:
+another engine in the same process (a test's, a script's) keeps SQLite's defaults. PostgreSQL
+is untouched: an app on it gets none of them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from flask.wrappers import Response
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from planner.extensions import db
 
@@ -48,20 +50,15 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # How long a write waits for another's to finish before it gives up (ms). A room's burst of
 # cards and dots queues here, each holding the lock for a few milliseconds.
 BUSY_TIMEOUT_MS = 15000
-# The statements before which pysqlite itself would send BEGIN.
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# The statements before which a transaction that has only read so far sends BEGIN: those
+# before which pysqlite itself would, and SAVEPOINT (`db.session.begin_nested()`), which
+# outside a transaction would begin one of its own that its RELEASE commits.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
 
 
-def _is_sqlite(dbapi_connection: Any) -> bool:
-    return type(dbapi_connection).__module__.startswith("sqlite3")
-
-
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """SQLite enforces foreign keys only when asked, waits rather than fails on a lock, and
     leaves BEGIN to the listeners below."""
-    if not _is_sqlite(dbapi_connection):
-        return
     dbapi_connection.isolation_level = None  # pysqlite sends no BEGIN of its own
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -80,8 +77,8 @@ def writing_request() -> bool:
 
 
 def _ours(conn: Connection) -> bool:
-    """A SQLite connection whose transactions these listeners manage."""
-    return conn.dialect.name == "sqlite" and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+    """A connection whose transactions these listeners manage."""
+    return conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
 
 
 # Threads of one process wait for the write lock here, in turn, rather than in SQLite's busy
@@ -107,8 +104,6 @@ def _take_turn(conn: Connection) -> None:
         _holding.turn = turn
 
 
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
 def _give_turn(conn: Connection) -> None:
     turn = conn.info.pop(_TURN, None)
     if turn is not None:
@@ -116,7 +111,6 @@ def _give_turn(conn: Connection) -> None:
         turn.release()
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if _ours(conn) and writing_request():
         _take_turn(conn)
@@ -127,7 +121,6 @@ def _sqlite_begin(conn: Connection) -> None:
             raise
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _begin_before_a_write(
     conn: Connection, cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
 ) -> None:
@@ -151,6 +144,19 @@ def _end_the_write(response: Response) -> Response:
         if dbapi_connection is not None and dbapi_connection.in_transaction:
             session.rollback()
     return response
+
+
+def attach(app: Flask) -> None:
+    """Set up the app's SQLite engine: call right after `db.init_app`, before anything connects."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "before_cursor_execute", _begin_before_a_write)
+    event.listen(engine, "commit", _give_turn)
+    event.listen(engine, "rollback", _give_turn)
 
 
 def init_app(app: Flask) -> None:

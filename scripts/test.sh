@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# The whole check, as `make test` runs it: ruff, the dependency audit, then pytest on SQLite and
-# on a throwaway PostgreSQL cluster side by side, then a summary. Every stage runs even when an
+# The whole check, as `make test` runs it: ruff, mypy, the dependency audit, then pytest on SQLite
+# and on a throwaway PostgreSQL cluster side by side, then a summary. Every stage runs even when an
 # earlier one fails, so one run reports everything; the cluster is always stopped and deleted.
 #
-# Extra arguments go to both pytest runs (`make test PYTEST_ARGS="-k wizard -x"`).
-# Exit code: the SQLite run's if it failed, else the PostgreSQL run's, else 1 if lint or the audit failed.
+# With --fast first (`make test-fast`): ruff, mypy, and pytest on SQLite only, without the tests
+# marked browser, pdf, server or postgres (FAST_MARKERS), two workers at once. No audit, no cluster.
+#
+# Extra arguments go to every pytest run (`make test PYTEST_ARGS="-k wizard -x"`).
+# Exit code: the SQLite run's if it failed, else the PostgreSQL run's, else 1 if lint, mypy or
+# the audit failed.
 set -uo pipefail
+
+fast=0
+if [[ "${1:-}" == "--fast" ]]; then
+  fast=1
+  shift
+fi
+# What the fast lane leaves out: real browsers, real PDF renders, real servers, PostgreSQL.
+FAST_MARKERS="not browser and not pdf and not server and not postgres"
+# Both lanes name their slowest tests at the end.
+DURATIONS=(--durations=15)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -51,6 +65,29 @@ format_rc=$?
 lint_rc=$((check_rc || format_rc))
 record "lint (ruff)" "$( ((lint_rc)) && echo FAILED || echo passed)" $((SECONDS - t))
 
+banner "mypy (the files and settings in pyproject.toml's [tool.mypy])"
+t=$SECONDS
+"$BIN/mypy"
+mypy_rc=$?
+record "types (mypy)" "$( ((mypy_rc)) && echo FAILED || echo passed)" $((SECONDS - t))
+
+if ((fast)); then
+  banner "pytest on SQLite, fast lane: -m \"$FAST_MARKERS\", 2 workers"
+  t=$SECONDS
+  env -u TEST_DATABASE_URL "$BIN/pytest" -m "$FAST_MARKERS" -n 2 "${DURATIONS[@]}" "$@"
+  sqlite_rc=$?
+  record "pytest, SQLite, fast lane" "$(verdict $sqlite_rc)" $((SECONDS - t))
+  if ((sqlite_rc)); then
+    rc=$sqlite_rc
+  else
+    rc=$((lint_rc || mypy_rc))
+  fi
+  banner "summary (fast lane: no browsers, PDFs, servers, PostgreSQL or audit; \`make test\` runs them)"
+  printf '  %s\n' "${summary[@]}"
+  printf '  %-32s %-22s %4ss\n' "total" "$( ((rc)) && echo "FAILED (exit $rc)" || echo passed)" $((SECONDS - started))
+  exit "$rc"
+fi
+
 banner "dependency audit: every locked package against PyPI's advisories (scripts/audit.py)"
 t=$SECONDS
 "$BIN/python" scripts/audit.py
@@ -67,8 +104,8 @@ if url=$(bash scripts/pg-test-cluster.sh start); then
   echo "TEST_DATABASE_URL=$url"
   (
     started_pg=$SECONDS
-    TEST_DATABASE_URL="$url" "$BIN/pytest" -m "not browser" -p no:cacheprovider --basetemp "$pg_log.tmp" "$@" \
-      >"$pg_log" 2>&1
+    TEST_DATABASE_URL="$url" "$BIN/pytest" -m "not browser" -p no:cacheprovider --basetemp "$pg_log.tmp" \
+      "${DURATIONS[@]}" "$@" >"$pg_log" 2>&1
     rc=$?
     echo "$rc $((SECONDS - started_pg))" >"$pg_log.rc"
   ) &
@@ -77,7 +114,7 @@ else
   record "pytest, PostgreSQL" "FAILED (cluster did not start)" 0
 fi
 
-env -u TEST_DATABASE_URL "$BIN/pytest" "$@"
+env -u TEST_DATABASE_URL "$BIN/pytest" "${DURATIONS[@]}" "$@"
 sqlite_rc=$?
 record "pytest, SQLite" "$(verdict $sqlite_rc)" $((SECONDS - t))
 
@@ -98,8 +135,8 @@ if ((sqlite_rc)); then
   rc=$sqlite_rc
 elif ((pg_rc)); then
   rc=$pg_rc
-elif ((lint_rc)); then
-  rc=$lint_rc
+elif ((lint_rc || mypy_rc)); then
+  rc=1
 else
   rc=$audit_rc
 fi

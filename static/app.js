@@ -11,8 +11,9 @@ if (current && current.parentElement.scrollWidth > current.parentElement.clientW
   current.parentElement.scrollLeft = current.offsetLeft - 16;
 }
 
-// "Edit" opens the item's form in place instead of on a page of its own. The form is
-// fetched when asked for, so a long list does not carry a form for every item.
+// "Edit" opens the item's form in place instead of on a page of its own, and a listed kind's
+// "Add" its add form. The form is fetched when asked for, so a long list does not carry a
+// form for every item, nor an add form offering every item it may point to.
 document.addEventListener("click", async (event) => {
   const link = event.target.closest("a[data-inline-edit]");
   if (link) {

@@ -332,9 +332,28 @@
         continue;
       }
       const entity = formId.split("-")[0];
-      const add = document.querySelector(`form[data-autosave="${plan}/new-${entity}"]`);
-      if (!item && add && formId !== `new-${entity}` && !formId.startsWith("plan-")) offerOrphan(add, d, formId, entity);
+      if (item || formId === `new-${entity}` || formId.startsWith("plan-")) continue;
+      const scope = `${plan}/new-${entity}`;
+      const add = document.querySelector(`form[data-autosave="${scope}"]`);
+      if (add) {
+        offerOrphan(add, d, formId, entity);
+        continue;
+      }
+      // The "Add" form opens on demand too: open it, and offer the draft once it is there.
+      const opener = document.getElementById(`new-${entity}`)?.querySelector("a[data-inline-edit]");
+      if (!opener) continue;
+      orphans.set(scope, [...(orphans.get(scope) || []), [d, formId, entity]]);
+      if (!open.has(scope)) opener.click();
+      open.add(scope);
     }
+  }
+
+  // Drafts of deleted items waiting for their kind's "Add" form to open: scope -> offers.
+  const orphans = new Map();
+  function offerWaiting(form) {
+    const waiting = orphans.get(scopeOf(form));
+    orphans.delete(scopeOf(form));
+    for (const [d, formId, entity] of waiting || []) offerOrphan(form, d, formId, entity);
   }
 
   function offerOrphan(add, found, formId, entity) {
@@ -389,8 +408,11 @@
       for (const record of records) {
         for (const node of record.addedNodes) {
           if (!(node instanceof Element)) continue;
-          if (node.matches("form[data-autosave]")) attach(node);
-          node.querySelectorAll("form[data-autosave]").forEach(attach);
+          const forms = [...(node.matches("form[data-autosave]") ? [node] : []), ...node.querySelectorAll("form[data-autosave]")];
+          for (const form of forms) {
+            attach(form);
+            offerWaiting(form);
+          }
         }
       }
     }).observe(document.body, { childList: true, subtree: true });

@@ -46,8 +46,31 @@
 
   // ------------------------------------------------------------ the live channel
 
+  // A phone's stream may send only what changed since the state before (`base`): the cards
+  // new or changed since then, and the numbers of those that left the room (`gone`).
+  function withChanges(view) {
+    var byNumber = {};
+    room.ideas.forEach(function (idea) { byNumber[idea.n] = idea; });
+    view.gone.forEach(function (n) { delete byNumber[n]; });
+    view.ideas.forEach(function (idea) { byNumber[idea.n] = idea; });
+    var whole = {};
+    for (var name in view) if (name !== "gone") whole[name] = view[name];
+    whole.ideas = Object.keys(byNumber).map(function (n) { return byNumber[n]; })
+      .sort(function (a, b) { return a.n - b.n; });
+    return whole;
+  }
+
   function apply(data) {
-    if (!data || data.revision < revision) return;
+    if (!data) return;
+    if (data.base !== undefined) {
+      if (data.revision <= revision) return;
+      if (!room || data.base > revision) {
+        // Changes to a state this page never had: ask for the whole room instead.
+        fetchState(false).catch(function () { /* the next state or poll puts it right */ });
+        return;
+      }
+      data.view = withChanges(data.view);
+    } else if (data.revision < revision) return;
     revision = data.revision;
     room = data.view;
     me = data.me;
@@ -117,7 +140,9 @@
     if (source) source.close();
     clearTimeout(helloTimer); // a timer of the stream replaced here must not close this one
     var heardHello = false;
-    source = new EventSource(EVENTS_URL + sep(EVENTS_URL) + "since=" + revision);
+    // A phone's page asks for changes rather than the whole room each time (see `apply`).
+    var changes = VIEW === "participant" ? "&changes=1" : "";
+    source = new EventSource(EVENTS_URL + sep(EVENTS_URL) + "since=" + revision + changes);
     // Until the stream says hello, and whenever it drops, poll as well: a change never waits
     // for a stream that a proxy holds back or that is reconnecting (the issue asks for 2 s).
     startPolling(true);

@@ -26,9 +26,10 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from config import TestConfig
-from planner import create_app, pagecache
+from planner import create_app
 from planner.accounts.models import Membership, User
 from planner.extensions import db
+from planner.plans import cached
 
 PASSWORD = "a long test password"  # every test account's
 
@@ -52,10 +53,10 @@ def reset_schema(app: Flask) -> None:
 
 def _forget_the_last_user() -> None:
     """A request made while a test holds an app context (`ctx`) runs in that context and sees
-    its `g`, where Flask-Login keeps the user, Flask-WTF the session's CSRF token and
-    `planner.pagecache` its key for the request: forget them, as a fresh context would (two
-    clients in one test have two sessions)."""
-    for name in ("_login_user", "csrf_token", "page_parts", "page_cache_off", "plan", "plan_role", "membership"):
+    its `g`, where Flask-Login keeps the user, Flask-WTF the session's CSRF token and the access
+    check the plan: forget them, as a fresh context would (two clients in one test have two
+    sessions)."""
+    for name in ("_login_user", "csrf_token", "plan", "plan_role", "membership"):
         g.pop(name, None)
 
 
@@ -75,12 +76,34 @@ def _empty_tables(request: pytest.FixtureRequest) -> Any:
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
-    pagecache.clear()  # what was drawn of one test's plans must not meet the next test's
+    cached.clear()  # what was worked out of one test's plans must not meet the next test's
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _a_real_pdf_is_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test that draws a real PDF in this process (WeasyPrint: a second or more each) is marked
+    `pdf`, so that `make test-fast` leaves it out: one that is not fails, saying so. (Browser
+    tests are left out of the fast lane already.)"""
+    if request.node.get_closest_marker("pdf") or request.node.get_closest_marker("browser"):
+        yield
+        return
+    from planner.documents import render
+
+    drawn: list[int] = []
+    real_write_pdf = render._write_pdf
+
+    def counted_write_pdf(*args: Any, **kwargs: Any) -> bytes:
+        drawn.append(1)
+        return real_write_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(render, "_write_pdf", counted_write_pdf)
+    yield
+    assert not drawn, "this test draws a real PDF: mark it @pytest.mark.pdf (`make test-fast` leaves those out)"
 
 
 @pytest.fixture

@@ -213,6 +213,7 @@ def test_a_log_in_clears_others_expired_sessions_after_its_own_commit(
 @pytest.mark.skipif(
     not __import__("os").environ.get("TEST_DATABASE_URL", "").startswith("postgresql"), reason="row locks: PostgreSQL"
 )
+@pytest.mark.postgres
 def test_two_people_logging_in_at_once_never_deadlock(app: Flask, add_user: Any) -> None:
     """Each browser holds a session that expired overnight. A log-in ends the cookie's old
     session, then starts a new one (`auth.sign_in`); two at once, each holding its own old row,

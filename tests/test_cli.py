@@ -169,6 +169,7 @@ def test_coach_prints_the_report_as_json(runner: Any, example_plan: Any) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.pdf
 def test_export_pdf(runner: Any, example_plan: Any, tmp_path: Path) -> None:
     path = tmp_path / "plan.pdf"
     result = run(runner, "export", str(example_plan.id), "--format", "pdf", "--output", str(path))

@@ -115,6 +115,7 @@ def test_practices_without_a_mode_show_as_such():
     assert "Mode not set 2 h" in texts(parse(picture_svg(coach_report(plan))))
 
 
+@pytest.mark.pdf
 def test_weasyprint_renders_the_picture(tmp_path: Path):
     weasyprint = pytest.importorskip("weasyprint")
     svg = picture_svg(coach_report(hostile_plan()))

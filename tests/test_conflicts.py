@@ -17,8 +17,8 @@ from sqlalchemy import select
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
 from planner.plans import store
-from planner.plans.merge import state_at, three_way
 from planner.plans.models import Change
+from planner.plans.store.merging import state_at, three_way
 
 SEGMENT = ENTITY_BY_NAME["segment"]
 
@@ -302,15 +302,16 @@ def test_saving_a_form_keeps_its_checkboxes_in_the_saved_order(ana_web: Any, ana
 def test_a_save_made_while_an_edit_form_is_drawn_is_not_undone_by_it(
     ana_web: Any, ben: Any, plan_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_doc = store.load_doc
+    # The edit form reads its item (and its choices) with `store.form_doc`, after the version.
+    form_doc = store.form_doc
 
-    def load_then_ben_saves(plan: Any) -> dict[str, Any]:
-        doc = load_doc(plan)
-        monkeypatch.setattr(store, "load_doc", load_doc)
+    def load_then_ben_saves(*args: Any) -> dict[str, Any]:
+        doc = form_doc(*args)
+        monkeypatch.setattr(store, "form_doc", form_doc)
         store.update_item(store.get_plan(plan_id), SEGMENT, "s1", {"priority": "primary"}, actor=ben)
         return doc
 
-    monkeypatch.setattr(store, "load_doc", load_then_ben_saves)
+    monkeypatch.setattr(store, "form_doc", load_then_ben_saves)
     form = open_form(ana_web, plan_id, "s1")
     assert save(ana_web, plan_id, "s1", form, name="Young parents").status_code == 302
     saved = segment(plan_id, "s1")
@@ -318,7 +319,7 @@ def test_a_save_made_while_an_edit_form_is_drawn_is_not_undone_by_it(
 
 
 def test_step_pages_show_every_save_though_their_parts_are_kept(ana_web: Any, plan_id: int) -> None:
-    """What `planner.pagecache` keeps of a step page never shows an old document."""
+    """What `planner.plans.cached` keeps of a plan never shows an old document on a step page."""
     assert "Retirees" in ana_web.get(f"/plans/{plan_id}/steps/audiences").get_data(as_text=True)
     form = open_form(ana_web, plan_id, "s2")
     assert save(ana_web, plan_id, "s2", form, name="Retired neighbours").status_code == 302
@@ -335,7 +336,7 @@ def test_two_people_adding_at_once_both_keep_their_item(ana_web: Any, plan_id: i
         picked.append("s2" if not picked else next_key(plan_id, entity))
         return picked[-1]
 
-    monkeypatch.setattr(store, "next_key", as_if_someone_took_it)
+    monkeypatch.setattr(store.writing, "next_key", as_if_someone_took_it)
     response = ana_web.post(f"/plans/{plan_id}/items/segment/new", {"new-segment-name": "Teachers"})
     assert response.status_code == 302 and picked == ["s2", "s3"]
     assert [s["name"] for s in store.load_doc(store.get_plan(plan_id))["segments"]] == [

@@ -1,6 +1,6 @@
 """Deleting an item: the page that asks lists exactly what the deletion then does.
 
-What a deletion takes along is worked out once (`planner.plans.cascade`). These tests delete
+What a deletion takes along is worked out once (`planner.plans.store.cascade`). These tests delete
 every item of the example plan in turn and check three things against it: the confirmation
 page names every item that goes and every item that loses a reference, second-order ones too;
 the plan in the database afterwards is the plan less what was listed; and the history records
@@ -20,8 +20,8 @@ from planner.domain import ENTITIES, ENTITY_BY_NAME
 from planner.extensions import db
 from planner.interchange.example import example_document
 from planner.plans import store, view
-from planner.plans.cascade import cascade
 from planner.plans.models import Change
+from planner.plans.store.cascade import cascade
 
 EXAMPLE = example_document()["plan"]
 EVERY_ITEM = [(e.name, i["key"]) for e in ENTITIES for i in view.items(EXAMPLE, e)]

@@ -163,6 +163,7 @@ class HoldingUpstream:
             conn.close()
 
 
+@pytest.mark.server
 def test_nginx_refuses_one_address_more_connections_than_the_limit(tmp_path: Path) -> None:
     """deploy/nginx.conf as it is, its limit lowered from 1,500 to 3 so that a test can reach it."""
     if not shutil.which("nginx"):
@@ -370,6 +371,8 @@ def request_log_lines(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if "planner.request" in line]
 
 
+@pytest.mark.server
+@pytest.mark.postgres
 def test_the_recipe_serves_a_whole_session_through_nginx(deployment: dict[str, Any]) -> None:
     web: Browser = deployment["browser"]
 

@@ -247,8 +247,8 @@ def test_a_field_added_to_the_declaration_appears_without_touching_the_document(
     concern = ENTITY_BY_NAME["concern"]
     extended = dataclasses.replace(concern, fields=(*concern.fields, Field("raised_by", Kind.TEXT, "Raised by")))
     new_plan_field = Field("budget_note", Kind.LONGTEXT, "Budget note")
-    monkeypatch.setitem(content.ENTITY_BY_NAME, "concern", extended)
-    monkeypatch.setattr(content, "PLAN_FIELDS", (*PLAN_FIELDS, new_plan_field))
+    monkeypatch.setitem(ENTITY_BY_NAME, "concern", extended)
+    monkeypatch.setattr(content.steps, "PLAN_FIELDS", (*PLAN_FIELDS, new_plan_field))
     doc = filled_doc()
     doc["concerns"][0]["raised_by"] = "The treasurer"
     doc["budget_note"] = "No money, only time."
@@ -315,6 +315,7 @@ def squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@pytest.mark.pdf
 def test_the_pdf_is_a_download_named_after_the_plan(
     client: FlaskClient, ctx: Flask, owner: Any, add_member: Any
 ) -> None:
@@ -343,6 +344,7 @@ def example_pdf(app: Flask) -> tuple[dict[str, Any], bytes]:
         return example_document()["plan"], example_pdf_bytes()
 
 
+@pytest.mark.pdf
 def test_the_pdf_holds_what_people_typed(example_pdf: tuple[dict[str, Any], bytes]) -> None:
     doc, pdf = example_pdf
     reader = PdfReader(io.BytesIO(pdf))
@@ -355,6 +357,7 @@ def test_the_pdf_holds_what_people_typed(example_pdf: tuple[dict[str, Any], byte
     assert reader.metadata is not None and reader.metadata.title == doc["title"]
 
 
+@pytest.mark.pdf
 def test_pdf_pages_have_a_running_header_and_numbers_except_the_cover(
     example_pdf: tuple[dict[str, Any], bytes],
 ) -> None:
@@ -367,6 +370,7 @@ def test_pdf_pages_have_a_running_header_and_numbers_except_the_cover(
         assert doc["title"] in text
 
 
+@pytest.mark.pdf
 def test_the_pdf_cover_names_the_plan_and_the_sign_off_ends_it(
     example_pdf: tuple[dict[str, Any], bytes],
 ) -> None:
@@ -427,6 +431,7 @@ WORLD = {
 }
 
 
+@pytest.mark.pdf
 def test_text_in_any_script_prints_with_noto_fonts(ctx: Flask) -> None:
     doc = filled_doc(items_per_kind=1) | WORLD
     doc["people"][0]["name"] = "Zoë Ñúñez"
@@ -577,6 +582,26 @@ def test_who_does_what_shares_practice_hours_and_flags_over_commitment() -> None
     assert table.marks == ["", "over", "", ""]
     assert table.totals == ["Total", "", "", "7 h of 5 h: over by 2 h"]
     assert content.who_does_what({"title": "Nothing yet"}) is None
+
+
+def test_hours_that_are_not_a_number_are_unset_in_the_document_as_for_the_coach() -> None:
+    # A value that is no number of hours (a plan written by hand, say) is no hours: the coach
+    # names the practice as having none, and the document neither prints "0 h" for it nor
+    # weighs the person's work against it.
+    from planner.coach import coach_report
+
+    doc = {
+        "title": "Hours",
+        "people": [{"key": "p1", "name": "Ana", "hours_per_week": True}],
+        "practices": [{"key": "pr1", "description": "Answer questions", "owners": ["p1"], "hours_per_week": "3"}],
+    }
+    (line,) = content.chain(doc, view.names(doc)).untied
+    assert line.hours == ""
+    assert [ref.key for ref in coach_report(doc).balance.without_hours] == ["pr1"]
+    table = content.who_does_what(doc)
+    assert table is not None
+    assert [row[-1].value for row in table.rows] == ["0 h"]
+    assert table.totals == ["Total", "", "", "0 h"]
 
 
 def test_the_over_committed_are_marked_on_the_page(client: FlaskClient, example_plan: Any) -> None:

@@ -91,6 +91,7 @@ def structure(node: Any, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.pdf
 def test_the_pdf_is_tagged_so_that_a_screen_reader_finds_its_structure(app: Flask) -> None:
     with app.app_context():
         root = PdfReader(io.BytesIO(example_pdf_bytes())).trailer["/Root"]
@@ -107,6 +108,7 @@ def test_the_pdf_is_tagged_so_that_a_screen_reader_finds_its_structure(app: Flas
 # ------------------------------------------------------------ contents, headers and page numbers
 
 
+@pytest.mark.pdf
 def test_the_contents_give_the_page_each_part_starts_on(example_pages: list[str]) -> None:
     entries = contents(example_pages)
     assert [heading for heading, _ in entries] == [h for _, h in build(example_document()["plan"]).contents]
@@ -117,6 +119,7 @@ def test_the_contents_give_the_page_each_part_starts_on(example_pages: list[str]
         assert squeezed(heading) in squeezed(example_pages[number - 1]), heading
 
 
+@pytest.mark.pdf
 def test_running_headers_name_the_part_and_number_the_pages(example_pages: list[str]) -> None:
     title = example_document()["plan"]["title"]
     total = len(example_pages)
@@ -129,6 +132,7 @@ def test_running_headers_name_the_part_and_number_the_pages(example_pages: list[
                 assert heading in text, (heading, number)
 
 
+@pytest.mark.pdf
 def test_the_summary_comes_first_and_the_sign_off_last(example_pages: list[str]) -> None:
     parts = list(spans(example_pages))
     assert parts[:4] == [content.CHAIN, content.REACH, content.WHO_DOES_WHAT, content.TIMELINE]
@@ -137,6 +141,7 @@ def test_the_summary_comes_first_and_the_sign_off_last(example_pages: list[str])
     assert content.SIGN_OFF_TEXT in example_pages[-1]
 
 
+@pytest.mark.pdf
 def test_a_table_that_runs_over_a_page_repeats_its_header_and_keeps_rows_whole(ctx: Flask) -> None:
     plan = sized_plan({"person": 40, "practice": 12}, title="Forty people")
     pages = pages_of(render_pdf(plan, today=PRINTED))
@@ -162,6 +167,7 @@ def text_of(pages: list[str], heading: str) -> str:
     return squeezed("".join(pages[n - 1] for n in span))
 
 
+@pytest.mark.pdf
 def test_the_pdf_summary_uses_the_plans_own_words(example_pages: list[str]) -> None:
     plan = example_document()["plan"]
     chain = text_of(example_pages, content.CHAIN)
@@ -431,12 +437,14 @@ def pdfs(app: Flask) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("plan", ["example", "stress", "long words"])
+@pytest.mark.pdf
 def test_every_word_stays_inside_its_cell_and_the_page(pdfs: dict[str, bytes], plan: str) -> None:
     pdf = pdfs[plan]
     assert len(read_tables(pdf)) >= 8  # every summary and step table, and the sign-off
     assert strays(pdf) == []
 
 
+@pytest.mark.pdf
 def test_the_long_words_are_printed_whole_not_dropped(pdfs: dict[str, bytes]) -> None:
     text = squeezed("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdfs["long words"])).pages))
     assert text.count(squeezed(LONG_URL)) > 20 and text.count(LONG_WORD) > 20
@@ -446,6 +454,7 @@ DATE_LABELS = {squeezed(f.label) for e in ENTITIES for f in e.fields if f.kind i
 
 
 @pytest.mark.parametrize("plan", ["example", "stress"])
+@pytest.mark.pdf
 def test_a_date_in_a_table_never_wraps(pdfs: dict[str, bytes], plan: str) -> None:
     dated = [t for t in read_tables(pdfs[plan]) if DATE_LABELS & set(t.labels())]
     assert dated
@@ -458,6 +467,7 @@ def test_a_date_in_a_table_never_wraps(pdfs: dict[str, bytes], plan: str) -> Non
 
 
 @pytest.mark.parametrize("plan", ["example", "stress"])
+@pytest.mark.pdf
 def test_no_column_sits_half_empty_while_another_wraps(pdfs: dict[str, bytes], plan: str) -> None:
     for table in read_tables(pdfs[plan]):
         columns = len(table.labels())
@@ -476,6 +486,7 @@ def test_no_column_sits_half_empty_while_another_wraps(pdfs: dict[str, bytes], p
         assert not (half_empty and any(wraps)), f"{half_empty} half empty in {table.labels()}"
 
 
+@pytest.mark.pdf
 def test_a_row_is_never_left_alone_at_a_pages_foot_or_head(ctx: Flask, pdfs: dict[str, bytes]) -> None:
     people = render_pdf(sized_plan({"person": 40, "practice": 12}, title="Forty people"), today=PRINTED)
     spread = 0
@@ -494,6 +505,7 @@ def test_a_row_is_never_left_alone_at_a_pages_foot_or_head(ctx: Flask, pdfs: dic
 
 
 @pytest.mark.parametrize("plan", ["example", "stress"])
+@pytest.mark.pdf
 def test_no_page_is_left_mostly_blank_by_a_break(pdfs: dict[str, bytes], plan: str) -> None:
     # The cover and the contents are pages of their own, and the last page ends the document.
     shares = fill(pdfs[plan])
@@ -504,6 +516,7 @@ def test_no_page_is_left_mostly_blank_by_a_break(pdfs: dict[str, bytes], plan: s
 # ------------------------------------------------------------ the words on the cover
 
 
+@pytest.mark.pdf
 def test_the_cover_and_the_home_pages_name_the_plan_for_what_it_is(
     pdfs: dict[str, bytes], example_plan: Any, web: Web, anonymous: Web
 ) -> None:
@@ -555,6 +568,7 @@ def test_the_large_plan_document_says_everything_once_in_readable_form(ctx: Flas
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("PLANNER_LARGE_PDF"), reason="set PLANNER_LARGE_PDF=1: takes tens of seconds")
+@pytest.mark.pdf
 def test_the_large_plan_prints(ctx: Flask, large: dict[str, Any]) -> None:
     started = time.perf_counter()
     pdf = render_pdf(large, today=PRINTED)

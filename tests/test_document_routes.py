@@ -68,7 +68,10 @@ def test_the_review_page_can_link_to_every_format(app: Flask, endpoint: str, pat
         assert url_for(endpoint, plan_id=7) == path
 
 
-@pytest.mark.parametrize(("extension", "mimetype"), DOWNLOADS.items())
+@pytest.mark.parametrize(
+    ("extension", "mimetype"),
+    [pytest.param(e, m, marks=[pytest.mark.pdf] if e == "pdf" else []) for e, m in DOWNLOADS.items()],
+)
 def test_each_format_is_a_private_download_named_after_the_plan(
     client: FlaskClient, new_plan: Any, extension: str, mimetype: str
 ) -> None:
@@ -163,6 +166,8 @@ def test_outside_tests_pdfs_are_drawn_in_a_render_process(app: Flask) -> None:
     assert use_render_process(production) is False
 
 
+@pytest.mark.pdf
+@pytest.mark.server
 def test_the_render_process_draws_the_same_pdf_without_the_web_process_drawing(
     app: Flask, client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch, fetched: list[str]
 ) -> None:
@@ -182,6 +187,7 @@ def test_the_render_process_draws_the_same_pdf_without_the_web_process_drawing(
     assert fetched == []  # nothing was drawn in this process
 
 
+@pytest.mark.pdf
 def test_every_pdf_a_process_draws_uses_its_one_font_configuration(
     client: FlaskClient, new_plan: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,6 +236,7 @@ def _gone(pid: int) -> bool:
     return "\\nState:\\tZ" in status  # exited, waiting to be reaped
 
 
+@pytest.mark.server
 def test_a_killed_web_process_takes_its_render_process_with_it() -> None:
     worker = subprocess.Popen(
         [sys.executable, "-c", KILLED_WORKER],

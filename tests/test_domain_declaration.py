@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import planner.domain
-from planner import pagecache
 from planner.domain import (
     ENTITIES,
     ENTITY_BY_COLLECTION,
@@ -32,6 +31,7 @@ from planner.domain import (
 from planner.domain.spec import enum, number, text
 from planner.interchange import check_document, validate_document
 from planner.interchange.validate import KEY_PATTERN
+from planner.plans import cached
 
 SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -148,8 +148,8 @@ def grow(monkeypatch: pytest.MonkeyPatch, entity_name: str, *new: Field) -> Enti
     monkeypatch.setitem(declaration.ENTITY_BY_NAME, entity_name, grown)
     monkeypatch.setitem(declaration.ENTITY_BY_COLLECTION, grown.collection, grown)
     # A process never changes its declaration: a grown one comes with a deploy, whose new
-    # processes have drawn no page yet (planner.pagecache).
-    pagecache.clear()
+    # processes have worked out no page yet (planner.plans.cached).
+    cached.clear()
     return grown
 
 
@@ -157,7 +157,7 @@ def grow_plan(monkeypatch: pytest.MonkeyPatch, *new: Field) -> tuple[Field, ...]
     fields = (*declaration.PLAN_FIELDS, *new)
     for module in (declaration, planner.domain):
         monkeypatch.setattr(module, "PLAN_FIELDS", fields)
-    pagecache.clear()
+    cached.clear()
     return fields
 
 

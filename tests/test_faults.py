@@ -50,6 +50,8 @@ PASSWORD = "a long test password"
 EMAIL = "killed@example.org"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
+pytestmark = pytest.mark.server  # gunicorn, or several writer processes, of each test's own
+
 
 # ---------------------------------------------------------------- databases
 

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from planner import pagecache
 from planner.accounts.models import Membership
 from planner.discussion import comments, visits
 from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME
 from planner.extensions import db
 from planner.models import utcnow
-from planner.plans import store
+from planner.plans import cached, store
 from planner.plans.models import Change
 from tests.test_query_counts import counting_queries
 
@@ -522,7 +521,7 @@ def morning(monkeypatch: pytest.MonkeyPatch, members: Any, ana: Any, ben: Any, a
 def _backdate(model: Any, column: str, row_id: int, moment: Any) -> None:
     db.session.execute(update(model).where(model.id == row_id).values({column: moment}))
     db.session.commit()
-    pagecache.clear()  # rows changed behind the store's back
+    cached.clear()  # rows changed behind the store's back
 
 
 def test_a_colleague_back_the_same_morning_sees_what_changed_on_a_step_and_who_changed_it(

@@ -304,6 +304,7 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     ("negative hours", _set("people[0].hours_per_week", -1), "plan.people[0].hours_per_week: -1 is outside 0 to 168"),
     ("too many hours", _set("practices[0].hours_per_week", 169), "hours_per_week: 169 is outside 0 to 168"),
     ("control character", _set("goals[0].why", "tab\tok but bell\x07 not"), "plan.goals[0].why: contains a control"),
+    ("not a character", _set("goals[0].why", "no\uffff here"), "plan.goals[0].why: contains U+FFFF, which is not a"),
     ("nested too deeply", _deep, "document: is nested too deeply"),
     # dates
     ("no such day", _set("period_start", "2027-02-30"), 'plan.period_start: "2027-02-30" is not a date (YYYY-MM-DD)'),
@@ -416,7 +417,7 @@ def test_a_plan_that_the_store_cannot_finish_leaves_nothing_behind(
 ) -> None:
     # Whole or nothing even past validation: a failure halfway through writing rolls back.
     calls = {"n": 0}
-    original = store._write_ref_lists
+    original = store.whole_plans.write_ref_lists
 
     def fail_halfway(*args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
@@ -424,7 +425,7 @@ def test_a_plan_that_the_store_cannot_finish_leaves_nothing_behind(
             raise RuntimeError("disk full")
         original(*args, **kwargs)
 
-    monkeypatch.setattr(store, "_write_ref_lists", fail_halfway)
+    monkeypatch.setattr(store.whole_plans, "write_ref_lists", fail_halfway)
     with pytest.raises(RuntimeError):
         import_data(example_doc)
     db.session.remove()

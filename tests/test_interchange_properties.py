@@ -44,8 +44,9 @@ KEYS = st.text(
     min_size=1,
     max_size=KEY_LENGTH,
 ).filter(lambda key: key_problem(key) is None)  # not ".", ".." or "new": the wizard's addresses
-# Printable text from every script (and emoji), without control characters or surrogates.
-CHARACTERS = st.characters(blacklist_categories=("Cc", "Cs"))
+# Printable text from every script (and emoji), without control characters, surrogates or
+# U+FFFE/U+FFFF (planner.text.UNPRINTABLE: what no plan holds).
+CHARACTERS = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff")
 
 
 @cache

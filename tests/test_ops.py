@@ -281,6 +281,8 @@ def own_cluster() -> Any:
         shutil.rmtree(cluster.base, ignore_errors=True)
 
 
+@pytest.mark.postgres
+@pytest.mark.server
 def test_pages_answer_503_while_postgresql_is_stopped_and_recover_when_it_is_back(
     own_cluster: Cluster, password_hash: str
 ) -> None:

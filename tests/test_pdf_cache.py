@@ -139,6 +139,7 @@ def plan(new_plan: Any) -> Any:
 # ------------------------------------------------------------ unchanged: rendered once
 
 
+@pytest.mark.pdf
 def test_a_second_download_of_an_unchanged_plan_is_not_rendered_again(
     client: FlaskClient, plan: Any, cache_dir: Path, real_renders: list[str]
 ) -> None:
@@ -236,6 +237,7 @@ def test_two_requests_for_a_new_pdf_render_it_once(
 # ------------------------------------------------------------ any change: a new PDF
 
 
+@pytest.mark.pdf
 def test_every_kind_of_change_makes_a_new_pdf_that_shows_it(
     client: FlaskClient, plan: Any, cache_dir: Path, real_renders: list[str]
 ) -> None:
@@ -623,6 +625,7 @@ with app.app_context():
 """
 
 
+@pytest.mark.server
 def test_two_processes_sweeping_one_cache_draw_each_revision_once(
     app: Flask, plan: Any, drawn_ahead: Path, tmp_path: Path
 ) -> None:

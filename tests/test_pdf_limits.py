@@ -26,10 +26,14 @@ from planner.plans import store
 
 # Once is enough: this module limits a render process, so it runs in the SQLite pass of `make test`
 # only, which keeps the two passes, side by side on two cores, within the suite's time.
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")),
-    reason="limits a render process, where the database plays no part: runs in the SQLite pass",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        bool(os.environ.get("TEST_DATABASE_URL")),
+        reason="limits a render process, where the database plays no part: runs in the SQLite pass",
+    ),
+    pytest.mark.pdf,
+    pytest.mark.server,  # each test starts render processes of its own
+]
 
 
 SMALL = "<p>A page</p>"

@@ -141,6 +141,7 @@ def test_hostile_answers_are_escaped_on_the_page(client: FlaskClient, ctx: Flask
         assert not {"style", "src", "rel"} & set(attrs) or tag in ("link", "script")
 
 
+@pytest.mark.pdf
 def test_hostile_answers_print_as_text_and_fetch_nothing(
     client: FlaskClient, ctx: Flask, fetched: list[str], owner: Any, add_member: Any
 ) -> None:
@@ -161,6 +162,7 @@ def test_hostile_answers_print_as_text_and_fetch_nothing(
 # ------------------------------------------------------------ the fetcher is the second wall
 
 
+@pytest.mark.pdf
 def test_markup_that_got_through_still_loads_nothing(
     ctx: Flask, fetched: list[str], listener: tuple[str, list[str]]
 ) -> None:
@@ -191,6 +193,7 @@ def test_markup_that_got_through_still_loads_nothing(
     assert "Visible text" in text and "root:" not in text
 
 
+@pytest.mark.pdf
 def test_a_base_element_cannot_point_the_renderer_elsewhere(
     ctx: Flask, fetched: list[str], listener: tuple[str, list[str]]
 ) -> None:
@@ -276,6 +279,7 @@ def test_the_pdf_base_url_is_internal() -> None:
     assert ASSET_BASE == "https://planner.invalid/static/"  # .invalid never resolves (RFC 2606)
 
 
+@pytest.mark.pdf
 def test_a_plan_renders_with_only_its_stylesheet_fetched(ctx: Flask, fetched: list[str]) -> None:
     render_pdf(filled_doc(items_per_kind=1))
     assert fetched == [ASSET_BASE + "print.css"]

@@ -111,6 +111,7 @@ def test_the_home_page_makes_no_more_queries_for_more_plans(
     assert len(_count(client, engine, "/")) == two_plans
 
 
+@pytest.mark.pdf
 def test_a_cached_pdf_download_reads_the_person_plan_and_membership_in_one_query(
     app: Flask, client: FlaskClient, plans: dict[int, int], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from planner import pagecache
 from planner.accounts import timezones
 from planner.accounts.models import Invitation, User
 from planner.discussion import comments
 from planner.discussion.models import Comment
 from planner.extensions import db
+from planner.plans import cached
 from planner.plans.models import Change
 from tests.conftest import Web
 
@@ -96,7 +96,7 @@ def test_a_kept_step_page_is_not_shown_in_another_readers_zone(
         db.session.execute(update(Comment).values(created_at=AFTERNOON))
         db.session.commit()
         db.session.remove()
-    pagecache.clear()
+    cached.clear()
     url = f"/plans/{example_plan.id}/steps/goals"
     assert ">3 Dec 2026, 17:05 UTC</time>" in web.get(url).get_data(as_text=True)  # drawn and kept
     web.client.set_cookie("tz", "America/Vancouver")

@@ -36,6 +36,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("wizard.first_step", "GET"): "view",
     ("wizard.step", "GET"): "view",
     ("wizard.save_fields", "POST"): "edit",
+    ("wizard.new_item", "GET"): "edit",
     ("wizard.add_item", "POST"): "edit",
     ("wizard.update_item", "POST"): "edit",
     ("wizard.edit_item", "GET"): "edit",

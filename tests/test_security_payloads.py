@@ -41,6 +41,7 @@ from planner.discussion.models import Comment
 from planner.documents.fetcher import ASSET_BASE
 from planner.domain import ENTITIES, PLAN_FIELDS, STEP_OF_PLAN_FIELD, STEPS, Field, Kind
 from planner.extensions import db
+from planner.interchange import import_document
 from planner.models import Plan
 from planner.plans import store
 from planner.plans.models import Change
@@ -278,6 +279,8 @@ def get_urls(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
                 found.append((rule.endpoint, url_for(rule.endpoint, **args)))
     extra = {
         "wizard.edit_item": [u + "?fragment=1" for e, u in found if e == "wizard.edit_item"],
+        # An add form offers the items its references may point to (a practice: most kinds).
+        "wizard.new_item": [u + "&fragment=1" for e, u in found if e == "wizard.new_item" and "/practice/" in u],
         "workshop.projector": [f"/workshop/{world['code']}/projector?key={world['projector_key']}"],
         "workshop.current_state": [
             f"/workshop/{world['code']}/state?as=facilitator",
@@ -353,6 +356,7 @@ def plan_lines() -> set[str]:
     return {*PAYLOADS, TITLE}
 
 
+@pytest.mark.pdf
 def test_the_pdf_prints_the_payloads_as_text_and_fetches_nothing(
     web: Web, world: dict[str, Any], fetched: list[str]
 ) -> None:
@@ -485,6 +489,21 @@ def test_text_over_its_declared_length_is_refused_and_the_saved_value_kept(app: 
     # Every plan field a step edits was tried (a field on no step has no form to send).
     assert {f"plan-{name}" for name in STEP_OF_PLAN_FIELD} >= {c for c in checked if c.startswith("plan-")}
     assert {f"plan-{f.name}" for f in PLAN_FIELDS if f.kind in TEXT_KINDS and f.name in STEP_OF_PLAN_FIELD} <= checked
+
+
+def test_a_noncharacter_typed_into_a_form_is_dropped_as_the_import_would_refuse_it(
+    app: Flask, web: Web, example_plan: Any
+) -> None:
+    """U+FFFE and U+FFFF are not characters: the import refuses them, so a form drops them as
+    it is read (one rule, `planner.text.UNPRINTABLE`), and the plan it saved exports and imports."""
+    response = web.post(f"/plans/{example_plan.id}/rename", {"title": "Our\uffff plan\ufffe for spring"})
+    assert response.status_code == 302
+    exported = web.get(f"/plans/{example_plan.id}/export.json")
+    assert exported.get_json()["plan"]["title"] == "Our plan for spring"
+    with app.app_context():
+        assert db.session.get(Plan, example_plan.id).title == "Our plan for spring"
+        copy = import_document(exported.get_data())
+        assert copy.title == "Our plan for spring"
 
 
 def test_the_page_check_would_catch_each_payload_unescaped() -> None:

@@ -349,3 +349,76 @@ def test_checkbox_lists_draw_the_html_wtforms_would_with_every_label_escaped(app
     assert str(ours) == str(theirs)
     assert "<script>" not in ours and "&lt;script&gt;" in ours
     assert ours.count("checked") == 2
+
+
+# ---------------------------------------------------------------- add forms, drawn when asked for
+
+
+def test_a_listed_kind_offers_add_on_request_with_a_page_that_works_without_script(web, plan_id):
+    """An empty list shows its add form open; once the list has items, the page carries an "Add"
+    button instead (no form with every reference as a choice), which opens a page of its own,
+    or (with the page's script) just the form in place."""
+    goals = f"/plans/{plan_id}/steps/goals"
+    assert '<details class="add card" id="new-goal" open>' in web.get(goals).get_data(as_text=True)
+    web.post(f"/plans/{plan_id}/items/goal/new", {"new-goal-statement": "More borrowing"})
+    html = web.get(goals).get_data(as_text=True)
+    assert 'name="new-goal-statement"' not in html
+    assert re.search(
+        rf'<a class="button" href="/plans/{plan_id}/items/goal/new"\s+'
+        rf'data-inline-edit="/plans/{plan_id}/items/goal/new\?fragment=1"\s+aria-expanded="false">Add a goal</a>',
+        html,
+    )
+    # The objectives' list is empty: its form is open on the page, offering the goal.
+    assert re.search(r'<option value="g1">More borrowing</option>', html)
+
+    own_page = web.get(f"/plans/{plan_id}/items/goal/new").get_data(as_text=True)
+    assert "<h1>Add a goal</h1>" in own_page and 'name="new-goal-statement"' in own_page
+    assert f'class="button cancel" href="/plans/{plan_id}/steps/goals#new-goal">Cancel</a>' in own_page
+    fragment = web.get(f"/plans/{plan_id}/items/goal/new?fragment=1").get_data(as_text=True)
+    assert fragment.lstrip().startswith("<form") and 'name="new-goal-csrf_token"' in fragment
+    assert web.get(f"/plans/{plan_id}/items/unicorn/new").status_code == 404
+
+
+def test_an_add_form_opened_on_request_and_sent_back_with_errors_shows_in_place(app, web, plan_id):
+    web.post(f"/plans/{plan_id}/items/goal/new", {"new-goal-statement": "More borrowing"})
+    form = web.get(f"/plans/{plan_id}/items/objective/new?fragment=1").get_data(as_text=True)
+    assert '<option value="g1">More borrowing</option>' in form  # its references' choices
+    web.post(f"/plans/{plan_id}/items/objective/new", {"new-objective-statement": "First", "new-objective-goal": "g1"})
+    response = web.post(
+        f"/plans/{plan_id}/items/objective/new", {"new-objective-statement": "x" * 5000, "new-objective-goal": "g1"}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<details class="add card" id="new-objective" open>' in html
+    assert "x" * 5000 in html and 'role="alert"' in html
+    assert re.search(r'<option selected value="g1">More borrowing</option>', html)
+    assert [o["statement"] for o in doc_of(app, plan_id)["objectives"]] == ["First"]
+
+
+def test_an_item_form_and_its_save_read_only_the_kinds_it_shows(app, client, web, plan_id):
+    """Not the whole plan: a segment's form offers no references, so neither opening it nor
+    saving it reads any other kind of item; a practice's reads the kinds it points to."""
+    from tests.test_query_counts import counting_queries
+
+    web.post(f"/plans/{plan_id}/items/segment/new", {"new-segment-name": "Parents"})
+    web.post(f"/plans/{plan_id}/items/goal/new", {"new-goal-statement": "More borrowing"})
+    with app.app_context():
+        engine = db.engine
+
+    def tables_read(method: str, url: str, data: dict | None = None) -> set[str]:
+        with counting_queries(engine) as statements:
+            response = web.get(url) if method == "GET" else web.post(url, data)
+        assert response.status_code in (200, 302), response.get_data(as_text=True)[:500]
+        return {m for s in statements if s.lstrip().upper().startswith("SELECT") for m in re.findall(r"FROM (\w+)", s)}
+
+    others = {"goals", "objectives", "people", "channels", "listening_targets", "practices", "concerns", "metrics"}
+    others |= {"milestones"}
+    edit = tables_read("GET", f"/plans/{plan_id}/items/segment/s1/edit?fragment=1")
+    page = web.get(f"/plans/{plan_id}/items/segment/s1/edit").get_data(as_text=True)
+    version = re.search(r'name="base_version" value="(\d+)"', page).group(1)
+    sent = {"segment-s1-name": "Parents of toddlers", "base_version": version}
+    save = tables_read("POST", f"/plans/{plan_id}/items/segment/s1", sent)
+    add_form = tables_read("GET", f"/plans/{plan_id}/items/segment/new?fragment=1")
+    assert not (edit | save | add_form) & others, (edit, save, add_form)
+    practice = tables_read("GET", f"/plans/{plan_id}/items/practice/new?fragment=1")
+    assert practice & others == {"objectives", "channels", "people"}

@@ -293,6 +293,7 @@ class RawStream(threading.Thread):
         self.conn.close()
 
 
+@pytest.mark.server
 def test_forty_streams_from_one_cookie_leave_gunicorn_answering(
     app: Flask, ctx: Flask, example_plan: Any, database_url: str, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from flask import Response, flash, g, jsonify, redirect, request, session, url_f
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select
 
+from planner import unit
 from planner.accounts import membership, sessions
 from planner.accounts.models import AccountSession, User
 from planner.extensions import db, login_manager
@@ -120,14 +121,18 @@ def sign_in(user: User, *, keep: bool = False) -> None:
     login_user(user)
     session.permanent = keep
     user.last_login_at = utcnow()
-    db.session.commit()
-    sessions.sweep_expired()  # others' expired sessions, once this log-in is committed
+    # Others' expired sessions, once this log-in is committed: the sweep's connection of its
+    # own would otherwise wait for the request's (on SQLite, for its write lock).
+    unit.after_commit(sessions.sweep_expired)
+    unit.done()
 
 
 def sign_out() -> None:
     """End this session: its record on the server first, so that a copy of the cookie (or of
     a remember cookie) is worth nothing from now on."""
     sessions.end(session.get("_user_id"))
-    db.session.commit()
+    # Committed now, whatever the request does next: once the person has asked to log out,
+    # a copy of their cookie must be worth nothing, even if drawing the next page fails.
+    unit.commit_now()
     logout_user()
     session.clear()

@@ -22,9 +22,11 @@ user_cli = AppGroup("user", help="Create and list accounts; print password-reset
 def create_command(email: str, name: str, password: str) -> None:
     """Create an account for EMAIL. Prints its id on the last line."""
     from planner.accounts.users import AccountError, create_user
+    from planner.unit import unit_of_work
 
     try:
-        user = create_user(email, name, password)
+        with unit_of_work():
+            user = create_user(email, name, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created the account {user.email} ({user.name}).")

@@ -13,6 +13,8 @@ The rules live here, as functions the views and the command line call:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from flask import current_app
 from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from planner import unit
 from planner.accounts import roles
 from planner.accounts.models import ROLES, AccountSession, Invitation, Membership, User
 from planner.accounts.sessions import LIVE_SESSION, LIVE_SESSION_COLUMNS, Live, token_hash
@@ -138,7 +141,7 @@ def own(plan: Any, user: Any) -> Membership:
     """Make `user` the facilitator of a plan they have just created, imported or copied."""
     membership = Membership(plan_id=plan.id, user_id=user.id, role="facilitator")
     db.session.add(membership)
-    db.session.commit()
+    unit.done()
     return membership
 
 
@@ -176,24 +179,27 @@ def _lock_plan(plan_id: int) -> None:
     db.session.execute(select(Plan.id).where(Plan.id == plan_id).with_for_update())
 
 
-def _keep_a_facilitator(plan_id: int) -> None:
-    """After a change (flushed, not committed): refuse it if no facilitator is left."""
-    db.session.flush()
-    left = db.session.scalar(
-        select(func.count(Membership.id)).where(Membership.plan_id == plan_id, Membership.role == "facilitator")
-    )
-    if not left:
-        db.session.rollback()
-        raise MembershipRefused("A plan needs at least one facilitator. Make someone else a facilitator first.")
+@contextmanager
+def _keeping_a_facilitator(plan_id: int) -> Iterator[None]:
+    """Make a change to the plan's members in a savepoint, and undo it (only it) and refuse
+    it if it leaves the plan without a facilitator."""
+    with db.session.begin_nested():
+        yield
+        db.session.flush()
+        left = db.session.scalar(
+            select(func.count(Membership.id)).where(Membership.plan_id == plan_id, Membership.role == "facilitator")
+        )
+        if not left:
+            raise MembershipRefused("A plan needs at least one facilitator. Make someone else a facilitator first.")
 
 
 def set_role(plan: Any, user_id: int, role: str) -> User:
     _check_role(role)
     _lock_plan(plan.id)
     membership = _membership(plan.id, user_id)
-    membership.role = role
-    _keep_a_facilitator(plan.id)
-    db.session.commit()
+    with _keeping_a_facilitator(plan.id):
+        membership.role = role
+    unit.done()
     return db.session.get(User, user_id)
 
 
@@ -201,9 +207,9 @@ def remove_member(plan: Any, user_id: int) -> User:
     _lock_plan(plan.id)
     membership = _membership(plan.id, user_id)
     user = db.session.get(User, user_id)
-    db.session.delete(membership)
-    _keep_a_facilitator(plan.id)
-    db.session.commit()
+    with _keeping_a_facilitator(plan.id):
+        db.session.delete(membership)
+    unit.done()
     return user
 
 
@@ -219,7 +225,7 @@ def create_invitation(plan: Any, role: str, days: int, created_by: Any) -> tuple
 
 
 def _new_invitation(plan: Any, role: str, days: int, created_by: Any, **addressee: Any) -> tuple[Invitation, str]:
-    """Store an invitation (a link, or one sent to `email`/`invitee_id`) and commit; its token,
+    """Store an invitation (a link, or one sent to `email`/`invitee_id`); its token,
     to show or mail once, is returned: only its hash is kept."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -231,7 +237,7 @@ def _new_invitation(plan: Any, role: str, days: int, created_by: Any, **addresse
         **addressee,
     )
     db.session.add(invitation)
-    db.session.commit()
+    unit.done()
     return invitation, token
 
 
@@ -276,7 +282,7 @@ def answer_invitation(invitation_id: int, user: Any, *, accept: bool) -> tuple[I
         role, _changed = accept_invitation(invitation, user)
         return invitation, role
     invitation.revoked_at = utcnow()
-    db.session.commit()
+    unit.done()
     return invitation, None
 
 
@@ -287,7 +293,7 @@ def revoke_invitation(plan: Any, invitation_id: int) -> bool:
     if invitation is None or invitation.revoked_at is not None:
         return False
     invitation.revoked_at = utcnow()
-    db.session.commit()
+    unit.done()
     return True
 
 
@@ -321,17 +327,17 @@ def accept_invitation(invitation: Invitation, user: Any) -> tuple[str, bool]:
         select(Membership).where(Membership.plan_id == invitation.plan_id, Membership.user_id == user.id)
     )
     if membership is None:
-        db.session.add(Membership(plan_id=invitation.plan_id, user_id=user.id, role=invitation.role))
         try:
-            db.session.commit()
+            with db.session.begin_nested():  # undone alone if it fails
+                db.session.add(Membership(plan_id=invitation.plan_id, user_id=user.id, role=invitation.role))
         except IntegrityError:  # the same person accepted in another tab a moment ago
-            db.session.rollback()
             return accept_invitation(invitation, user)
+        unit.done()
         return invitation.role, True
     role = roles.stronger(membership.role, invitation.role)
     if role == membership.role:
-        db.session.commit()
+        unit.done()
         return role, False
     membership.role = role
-    db.session.commit()
+    unit.done()
     return role, True

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from planner import unit
 from planner.accounts import users
 from planner.accounts.auth import safe_next, sign_in, sign_out
 from planner.accounts.forms import (
@@ -173,9 +174,12 @@ def reset_password(token: str):
         return render_template("accounts/reset_password.html", form=None, next_url=next_url), 404
     form = ResetForm()
     if form.validate_on_submit():
-        email = user.email  # read now: after the commit, reading it again would wait on SQLite's lock
+        email = user.email
         users.set_password(user, form.password.data)  # ends every session of the account
-        forget_log_in_attempts(email)  # they proved who they are: logging in works at once
+        # They proved who they are: logging in works at once, once the new password is kept.
+        # (The counters have a connection of their own, which on SQLite would wait for the
+        # request's write lock until the request commits.)
+        unit.after_commit(lambda: forget_log_in_attempts(email))
         sign_in(user)
         flash("Your new password is set, and you are logged in.", "success")
         return redirect(next_url or _home())

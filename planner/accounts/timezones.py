@@ -12,7 +12,6 @@ readable text. Two things then move that text into the reader's zone:
 
 The cookie holds an IANA name ("America/Vancouver") and nothing else; an unknown name is
 ignored, never looked up on disk (`zoneinfo` keys are only compared with the known set).
-Step pages keep drawn parts across readers (`planner.pagecache`): the zone is part of their key.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from planner import unit
 from planner.accounts import sessions
 from planner.accounts.models import User
 from planner.extensions import db
@@ -72,7 +73,7 @@ def create_user(email: str, name: str, password: str) -> User:
         raise AccountError("There is already an account with this e-mail address. Log in, or reset its password.")
     user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password))
     db.session.add(user)
-    db.session.commit()
+    unit.done()
     return user
 
 
@@ -119,7 +120,7 @@ def change_profile(user: User, name: str, email: str, current_password: str = ""
         return False
     user.name, user.email = name, email
     try:
-        db.session.commit()
+        unit.done()
     except IntegrityError:  # the address was taken a moment ago, by a sign-up in another request
         db.session.rollback()
         raise AccountError("Another account uses this e-mail address.", "email") from None
@@ -133,7 +134,7 @@ def set_password(user: User, password: str) -> None:
     # A new password ends every session of the account, this one too: whoever set it is
     # signed in afresh by the page (`auth.sign_in`), and a stolen cookie is worth nothing.
     sessions.end_all(user.id)
-    db.session.commit()
+    unit.done()
 
 
 def change_password(user: User, current: str, new: str) -> None:

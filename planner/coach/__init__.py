@@ -3,7 +3,9 @@
 Everything here is a plain function of a plan document (the interchange format's ``plan``
 object), so the wizard, the review page, the PDF and the CLI share it and tests need no app.
 
-* `checks`: the fourteen checks, each ``plan -> Finding``.
+* `checks`: the fourteen checks, each ``plan -> Finding``, one module per group of checks.
+* `fields`: the declared entities, fields and choices the coach reads, resolved at import,
+  so a renamed field stops the app at start-up instead of silently reading as unset.
 * `rules`: every threshold and weight, each with its reason; what pass, warn and fail mean.
 * `report`: the whole report with its score, JSON form, the advice for one wizard step, and
   `grouped`, which says a gap several checks meet once.

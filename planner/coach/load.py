@@ -14,29 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.coach import rules
+from planner.coach.fields import (
+    LISTENING_TARGET,
+    PERSON,
+    PERSON_HOURS,
+    PRACTICE,
+    PRACTICE_HOURS,
+    PRACTICE_OWNERS,
+    TARGET_LISTENER,
+)
+from planner.domain import Entity
+from planner.text import hours_of, hours_text
 
 PlanDoc = Mapping[str, Any]
 
 # Floating-point sums of hours (0.1 + 0.2, or shares 1/3 + 1/3 + 1/3) must not flip a check at
 # its threshold, nor put anyone over by a hair.  The coach's checks use the same.
 EPSILON = 1e-9
-
-
-def hours_of(value: Any) -> float | None:
-    """Hours per week as a number, or None when unset (or not a number at all)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def hours_text(value: float) -> str:
-    """5 -> "5 h", 4.5 -> "4.5 h"."""
-    return f"{value:g} h"
-
-
-def share_text(hours: float) -> str:
-    """2 -> "2 h", 1/3 -> "0.33 h": a share of a practice's hours keeps two decimals at most."""
-    return hours_text(round(hours, 2))
 
 
 @dataclass(frozen=True)
@@ -64,15 +58,15 @@ class Load:
     def summary(self) -> str:
         """ "3.25 h a week of work against 3 h available, 0.25 h over": what the coach and the Team
         step say of one person, in the same words."""
-        said = f"{share_text(self.hours)} a week of work"
+        said = f"{hours_text(self.hours)} a week of work"
         if self.available is None:
             return said
-        said += f" against {share_text(self.available)} available"
-        return f"{said}, {share_text(self.over)} over" if self.is_over else said
+        said += f" against {hours_text(self.available)} available"
+        return f"{said}, {hours_text(self.over)} over" if self.is_over else said
 
 
-def _items(plan: PlanDoc, collection: str) -> list[Mapping[str, Any]]:
-    return [i for i in plan.get(collection) or [] if isinstance(i, Mapping)]
+def _items(plan: PlanDoc, entity: Entity) -> list[Mapping[str, Any]]:
+    return [i for i in entity.items_in(plan) if isinstance(i, Mapping)]
 
 
 def loads(plan: PlanDoc) -> tuple[Load, ...]:
@@ -80,22 +74,22 @@ def loads(plan: PlanDoc) -> tuple[Load, ...]:
     there is some).  A practice's hours are shared equally among its owners who are on the team
     (see `planner.coach.rules`); a practice without hours adds nothing (the ``capacity`` check names it);
     each listening target adds `rules.LISTENING_TARGET_HOURS` to its listener."""
-    people = _items(plan, "people")
+    people = _items(plan, PERSON)
     known = {p.get("key") for p in people}
-    practices = _items(plan, "practices")
-    targets = _items(plan, "listening_targets")
+    practices = _items(plan, PRACTICE)
+    targets = _items(plan, LISTENING_TARGET)
 
     def owners(practice: Mapping[str, Any]) -> list[str]:
-        return [k for k in practice.get("owners") or [] if k in known]
+        return [k for k in PRACTICE_OWNERS.of(practice) or [] if k in known]
 
     def share(practice: Mapping[str, Any]) -> float:
-        return (hours_of(practice.get("hours_per_week")) or 0.0) / max(1, len(owners(practice)))
+        return (hours_of(PRACTICE_HOURS.of(practice)) or 0.0) / max(1, len(owners(practice)))
 
     found = []
     for person in people:
         key = person.get("key")
         owned = [p for p in practices if key in owners(p)]
-        heard = [t for t in targets if t.get("listener") == key]
+        heard = [t for t in targets if TARGET_LISTENER.of(t) == key]
         hours = sum(share(p) for p in owned) + rules.LISTENING_TARGET_HOURS * len(heard)
         found.append(
             Load(
@@ -103,11 +97,11 @@ def loads(plan: PlanDoc) -> tuple[Load, ...]:
                 tuple(str(p.get("key")) for p in owned),
                 tuple(str(t.get("key")) for t in heard),
                 hours,
-                hours_of(person.get("hours_per_week")),
+                hours_of(PERSON_HOURS.of(person)),
             )
         )
     unowned = [p for p in practices if not owners(p)]
-    unheard = [t for t in targets if t.get("listener") not in known]
+    unheard = [t for t in targets if TARGET_LISTENER.of(t) not in known]
     if unowned or unheard:
         hours = sum(share(p) for p in unowned) + rules.LISTENING_TARGET_HOURS * len(unheard)
         found.append(

@@ -17,9 +17,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from planner.coach import rules
-from planner.coach.checks import BROADCAST, MODES, UNSET_MODE, Status, hours_text, percent_text
+from planner.coach.checks import BROADCAST, MODES, UNSET_MODE, Status, percent_text
+from planner.coach.fields import PRACTICE_MODE
 from planner.coach.report import Report
-from planner.domain import ENTITY_BY_NAME
+from planner.text import hours_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "Noto Sans, sans-serif"
@@ -40,6 +41,9 @@ MODE_COLOURS = {
     BROADCAST: "#D55E00",
     UNSET_MODE: "#BBBBBB",
 }
+_uncoloured = {*MODES, UNSET_MODE} - set(MODE_COLOURS)
+if _uncoloured:  # a mode added to or renamed in the declaration needs its colour here
+    raise KeyError(f"the coach's picture has no colour for the modes {sorted(_uncoloured)}")
 # Black text reads on every fill above except the dark blue.
 DARK_FILLS = frozenset({"#0072B2"})
 STATUS_COLOURS = {Status.PASS: "#009E73", Status.WARN: "#E69F00", Status.FAIL: "#D55E00"}
@@ -57,7 +61,7 @@ BAR_ORDER = (BROADCAST, UNSET_MODE, *(m for m in MODES if m != BROADCAST))
 def _mode_label(mode: str) -> str:
     if mode == UNSET_MODE:
         return "Mode not set"
-    return ENTITY_BY_NAME["practice"].field("mode").choice_label(mode)
+    return PRACTICE_MODE.choice_label(mode)
 
 
 def _num(value: float) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 
 from planner.coach import rules
 from planner.coach.checks import Balance, Finding, ItemRef, PlanDoc, Status, balance, run_all
-from planner.domain import Step
+from planner.coach.fields import TITLE
+from planner.domain import REVIEW_STEP, Step
 from planner.plans.view import progress
 
 
@@ -74,9 +75,9 @@ def coach_report(plan: PlanDoc, *, today: date | None = None) -> Report:
         score=score(findings),
         checks=findings,
         balance=balance(plan),
-        plan_title=str(plan.get("title") or ""),
+        plan_title=str(TITLE.of(plan) or ""),
         # The review step is complete when the others are: naming it as well would say nothing.
-        open_steps=tuple(s for s, complete in progress(doc) if not complete and (s.plan_fields or s.entities)),
+        open_steps=tuple(s for s, complete in progress(doc) if not complete and s is not REVIEW_STEP),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
+from planner import unit
 from planner.accounts import membership, roles
 from planner.accounts.models import Membership, User
 from planner.discussion.models import StepAssignment
@@ -85,7 +86,7 @@ def assign(plan: Any, step_slug: str, owner_id: int | None, due: date | None) ->
             db.session.add(row)
         row.owner_id, row.due = owner_id, due
     discussed(plan)
-    db.session.commit()
+    unit.done()
     return assignment(plan.id, step_slug)
 
 

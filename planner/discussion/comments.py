@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from planner import unit
 from planner.accounts.models import User
 from planner.discussion.models import Comment
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY
@@ -99,7 +100,7 @@ def add_comment(
     )
     db.session.add(comment)
     discussed(plan)
-    db.session.commit()
+    unit.done()
     return comment
 
 
@@ -112,5 +113,5 @@ def delete_comment(plan: Any, comment_id: int, user: Any) -> Comment:
         raise CommentRefused("Only the person who wrote a comment can delete it.")
     db.session.delete(comment)
     discussed(plan)
-    db.session.commit()
+    unit.done()
     return comment

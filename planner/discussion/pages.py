@@ -8,45 +8,20 @@ from typing import Any
 from flask import g, request
 from flask_login import current_user
 
-from planner import pagecache
 from planner.accounts import roles
 from planner.discussion import assignments, comments, visits
 from planner.discussion.forms import AssignmentForm
 from planner.domain import Step
+from planner.plans import cached
 
 
-def _seen_by_me(step: Step, news: visits.News, thread: comments.Thread) -> tuple[Any, ...]:
-    """All that the step's items show of the member's own: what is marked as changed since
-    their last visit, and each comment on an item with its author, whether it is new to them and
-    whether it is theirs (a Delete button). With the plan's revision and the member's role, this
-    decides the list of items, so that it is drawn once for everyone it is the same for
-    (`planner.pagecache`)."""
-    me = getattr(current_user, "id", None)
-    since = news.since
-    return (
-        tuple(sorted(name for name in step.plan_fields if name in news.plan_fields)),
-        tuple(sorted((entity, key) for entity, key in news.items if entity in step.entities)),
-        tuple(
-            (
-                entity,
-                key,
-                comment.id,
-                author,
-                bool(since and comment.created_at > since and comment.user_id != me),
-                comment.user_id == me,
-            )
-            for (entity, key), on_item in sorted(thread.on_items.items())
-            for comment, author in on_item
-        ),
-    )
-
-
-def step_context(plan: Any, step: Step, failed_id: str | None = None) -> dict[str, Any]:
+def step_context(plan: Any, step: Step, failed_id: str | None = None, seen: list[Any] | None = None) -> dict[str, Any]:
     """Template values for a step page. On a form sent back with errors, that form keeps the
-    version it was based on, so that saving it later still merges with what others did."""
+    version it was based on, so that saving it later still merges with what others did.
+    `seen`: the member's step visits, read already (`visits.step_visits`)."""
     sent = request.form.get("base_version") if failed_id else None
     may_manage = roles.allows(g.get("plan_role"), "manage")
-    owner, thread = pagecache.per_discussion(
+    owner, thread = cached.per_discussion(
         plan, step.slug, lambda: (assignments.assignment(plan.id, step.slug), comments.thread(plan.id, step.slug))
     )
     assignment_form = None
@@ -60,11 +35,10 @@ def step_context(plan: Any, step: Step, failed_id: str | None = None) -> dict[st
                 "due": owner.due if owner else None,
             },
         )
-    news = visits.news(plan.id, current_user, g.get("membership"), step.slug)
+    news = visits.news(plan.id, current_user, g.get("membership"), step.slug, plan=plan, seen=seen)
     return {
         "news": news,
         "thread": thread,
-        "seen_by_me": _seen_by_me(step, news, thread),
         "assignment": owner,
         "assignment_form": assignment_form,
         "comment_limit": comments.MAX_LENGTH,

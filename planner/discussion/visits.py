@@ -26,12 +26,15 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from planner import unit
 from planner.accounts.models import Membership, User
 from planner.discussion.models import Comment, StepVisit
 from planner.domain import STEP_BY_SLUG
 from planner.extensions import db
 from planner.models import utcnow
+from planner.plans import cached
 from planner.plans.models import Change
+from planner.text import counted, joined
 
 VISIT_GAP = timedelta(minutes=30)
 # Looking again within this long is the same moment: no write to the database.
@@ -54,15 +57,26 @@ def _membership(plan_id: int, user_id: int, known: Membership | None) -> Members
     return db.session.scalar(select(Membership).where(Membership.plan_id == plan_id, Membership.user_id == user_id))
 
 
+def step_visits(plan_id: int, user: Any) -> list[StepVisit]:
+    """The member's visits of the plan's steps, in one read: a step page hands them to
+    `record_visit` and `news`, which would otherwise each read them."""
+    user_id = _user_id(user)
+    if user_id is None:
+        return []
+    return list(db.session.scalars(select(StepVisit).where(StepVisit.plan_id == plan_id, StepVisit.user_id == user_id)))
+
+
 def record_visit(
     plan_id: int,
     user: Any,
     step: str | None = None,
     now: datetime | None = None,
     membership: Membership | None = None,
+    seen: list[StepVisit] | None = None,
 ) -> datetime | None:
     """Note that `user` is looking at the plan (at `step`, when given); returns since when the
-    plan's changes are news to them (None without a member)."""
+    plan's changes are news to them (None without a member). `seen`: the member's step visits,
+    read already (`step_visits`); a new one is added to it."""
     user_id = _user_id(user)
     if user_id is None:
         return None
@@ -80,25 +94,29 @@ def record_visit(
         membership.current_visit_at = now
         write = True
     if step is not None:
-        seen = db.session.get(StepVisit, (plan_id, user_id, step))
         if seen is None:
-            db.session.add(
-                StepVisit(
-                    plan_id=plan_id,
-                    user_id=user_id,
-                    step=step,
-                    previous_at=membership.previous_visit_at,
-                    current_at=now,
-                )
+            this = db.session.get(StepVisit, (plan_id, user_id, step))
+        else:
+            this = next((visit for visit in seen if visit.step == step), None)
+        if this is None:
+            this = StepVisit(
+                plan_id=plan_id,
+                user_id=user_id,
+                step=step,
+                previous_at=membership.previous_visit_at,
+                current_at=now,
             )
+            db.session.add(this)
+            if seen is not None:
+                seen.append(this)
             write = True
-        elif now - seen.current_at > _STILL_HERE:
-            if now - seen.current_at > VISIT_GAP:
-                seen.previous_at = seen.current_at
-            seen.current_at = now
+        elif now - this.current_at > _STILL_HERE:
+            if now - this.current_at > VISIT_GAP:
+                this.previous_at = this.current_at
+            this.current_at = now
             write = True
     if write:
-        db.session.commit()
+        unit.done()
     return membership.previous_visit_at
 
 
@@ -129,10 +147,17 @@ class News:
 NO_NEWS = News()
 
 
-def _since_by_step(plan_id: int, user_id: int, plan_since: datetime, now: datetime) -> dict[str, datetime]:
-    """For each step, since when its changes are news to the member."""
+def _since_by_step(
+    plan_id: int, user_id: int, plan_since: datetime, now: datetime, visits: list[StepVisit] | None = None
+) -> dict[str, datetime]:
+    """For each step, since when its changes are news to the member (`visits`: their step
+    visits, when read already)."""
     since = dict.fromkeys(STEP_BY_SLUG, plan_since)
-    for seen in db.session.scalars(select(StepVisit).where(StepVisit.plan_id == plan_id, StepVisit.user_id == user_id)):
+    if visits is None:
+        visits = list(
+            db.session.scalars(select(StepVisit).where(StepVisit.plan_id == plan_id, StepVisit.user_id == user_id))
+        )
+    for seen in visits:
         if seen.step in since:
             looking = now - seen.current_at <= VISIT_GAP
             since[seen.step] = (seen.previous_at or plan_since) if looking else seen.current_at
@@ -155,18 +180,26 @@ def _sentences(changed: dict[str, list[str]], commented: Counter[str]) -> tuple[
         said = list(dict.fromkeys(changed.get(who, ())))
         parts = [_lower_first(s) for s in said[:_NAMED]]
         if len(said) > _NAMED:
-            rest = len(said) - _NAMED
-            parts.append(f"{rest} more change{'s' if rest > 1 else ''}")
+            parts.append(counted(len(said) - _NAMED, "more change"))
         if commented[who]:
             parts.append(f"commented{_times(commented[who])}")
-        text = ", ".join(parts[:-1]) + (", and " if len(parts) > 1 else "") + parts[-1]
-        out.append(f"{who} {text}")
+        out.append(f"{who} {joined(parts, serial=True)}")  # serial: each part may hold commas
     return tuple(out)
 
 
-def news(plan_id: int, user: Any, membership: Membership | None = None, step: str | None = None) -> News:
+def news(
+    plan_id: int,
+    user: Any,
+    membership: Membership | None = None,
+    step: str | None = None,
+    plan: Any = None,
+    seen: list[StepVisit] | None = None,
+) -> News:
     """What others changed and said since the member last looked at each step (nothing before
-    their first visit); `told` and `since` are about `step`."""
+    their first visit); `told` and `since` are about `step`. Given the `plan` (a step page),
+    it is kept for the plan's revision and discussion revision (every change and comment moves
+    one of them on) and the member's own times (`planner.plans.cached`). `seen`: the member's
+    step visits, read already (`step_visits`)."""
     user_id = _user_id(user)
     if user_id is None:
         return NO_NEWS
@@ -174,7 +207,14 @@ def news(plan_id: int, user: Any, membership: Membership | None = None, step: st
     plan_since = found.previous_visit_at if found else None
     if plan_since is None:
         return NO_NEWS
-    since = _since_by_step(plan_id, user_id, plan_since, utcnow())
+    since = _since_by_step(plan_id, user_id, plan_since, utcnow(), seen)
+    if plan is None:
+        return _news(plan_id, user_id, plan_since, since, step)
+    key = ("news", plan.discussion_revision, user_id, step, plan_since, tuple(since.items()))
+    return cached.per_revision(plan, key, lambda: _news(plan_id, user_id, plan_since, since, step))
+
+
+def _news(plan_id: int, user_id: int, plan_since: datetime, since: dict[str, datetime], step: str | None) -> News:
     oldest = min(since.values())
     not_mine = or_(Change.user_id.is_(None), Change.user_id != user_id)
     others = (Change.plan_id == plan_id, Change.at > oldest, not_mine)

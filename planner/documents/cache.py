@@ -40,6 +40,9 @@ It also holds what lets processes that share it work together without sharing me
 of them draws that plan's file; one lock for the background sweep, so that a machine draws
 one PDF ahead at a time; and *wanted marks*, empty files named `<key>.wanted` that say someone
 is waiting for that PDF, whichever process's worker sees them first.
+
+A deleted plan's files are deleted with it: the cache listens for `plan_deleted`
+(`planner/plans/signals.py`), sent once the deletion is committed.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from flask import Flask, current_app
 
 from planner.documents.fetcher import ASSET_TYPES
 from planner.documents.render import render_limits
+from planner.plans.signals import plan_deleted
 
 SUFFIX = ".pdf"
 WANTED = ".wanted"
@@ -462,3 +466,10 @@ def pdf_cache(app: Flask | None = None) -> PdfCache | None:
     app = app or current_app
     directory = app.config.get("PDF_CACHE_DIR")
     return PdfCache(directory, render_limits(app)) if directory else None
+
+
+@plan_deleted.connect
+def _forget_deleted(app: Flask | None, plan_id: int) -> None:
+    """A deleted plan's files would never be served again: don't keep them on disk."""
+    if app is not None and (cache := pdf_cache(app)) is not None:
+        cache.forget(plan_id)

@@ -8,7 +8,8 @@ the sign-off, so a field added to the declaration shows up here without touching
 `MarkdownWriter` here and `planner.documents.word.WordWriter` turn the pieces into their format.
 Only the coach's picture stays on the page and in the PDF: these formats carry its words.
 
-Everything a user typed is *text*.  `escape` keeps it from turning into Markdown structure or
+Everything a user typed is *text*, printed without the characters no document may hold
+(`planner.text.printable`).  `escape` keeps it from turning into Markdown structure or
 raw HTML in any CommonMark or GitHub renderer (see its docstring for what it escapes and why).
 """
 
@@ -20,9 +21,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from planner.documents import content
-from planner.documents.content import Answer, Chain, Cover, Document, Section, SignOff, Table, Timeline, build
+from planner.documents.content import (
+    Answer,
+    Chain,
+    Cover,
+    Document,
+    PracticeLine,
+    Section,
+    SignOff,
+    Table,
+    Timeline,
+    build,
+    words,
+)
 from planner.domain import Kind
+from planner.text import printable
 
 if TYPE_CHECKING:
     from planner.coach.report import Report
@@ -30,16 +43,6 @@ if TYPE_CHECKING:
 MARKDOWN_MIMETYPE = "text/markdown; charset=utf-8"
 
 # ---------------------------------------------------------------- text that is safe to print
-
-# What no document may hold: XML 1.0 forbids C0 controls other than tab, newline and carriage
-# return, lone surrogates and U+FFFE/U+FFFF; DEL goes too, as it means nothing to a reader.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-def printable(text: Any) -> str:
-    """`text` as a string with Windows and old Mac line ends made `\\n` and unprintable characters removed."""
-    return _UNPRINTABLE.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
-
 
 # Characters that make structure wherever they stand: emphasis (* _), code (`), links and
 # images ([ ]), headings and their closing sequence (#), table cells (|), GitHub strikethrough
@@ -115,32 +118,32 @@ class Writer(Protocol):
     def sign_off(self, sign_off: SignOff) -> None: ...
 
 
-def _practice_bullet(p: content.PracticeLine) -> Bullet:
+def _practice_bullet(p: PracticeLine) -> Bullet:
     return Bullet(p.title, note=p.summary)
 
 
 def _write_chain(chain: Chain, writer: Writer) -> None:
-    writer.paragraph(content.CHAIN_LEAD)
+    writer.paragraph(words.CHAIN_LEAD)
     number = 0
     for goal in chain.goals:
         if goal.placeholder:
             writer.heading(2, goal.title)
         else:
             number += 1
-            writer.heading(2, f"{content.GOAL} {number}: {goal.title}")
+            writer.heading(2, f"{words.GOAL} {number}: {goal.title}")
         if not goal.objectives:
-            writer.paragraph(content.NOT_WRITTEN, note=True)
+            writer.paragraph(words.NOT_WRITTEN, note=True)
         bullets = []
         for o in goal.objectives:
             about = [o.kind] if o.kind else []
             if o.measures:
-                about.append(f"{content.MEASURED_BY}: {'; '.join(o.measures)}")
-            practices = [_practice_bullet(p) for p in o.practices] or [Bullet(content.NO_PRACTICE_YET)]
+                about.append(f"{words.MEASURED_BY}: {'; '.join(o.measures)}")
+            practices = [_practice_bullet(p) for p in o.practices] or [Bullet(words.NO_PRACTICE_YET)]
             bullets.append(Bullet(o.title, note=". ".join(about), children=practices))
         if bullets:
             writer.bullets(bullets)
     if chain.untied:
-        writer.heading(2, content.UNTIED)
+        writer.heading(2, words.UNTIED)
         writer.bullets([_practice_bullet(p) for p in chain.untied])
 
 
@@ -151,14 +154,14 @@ def _write_timeline(timeline: Timeline, writer: Writer) -> None:
         bullets = []
         for e in month.entries:
             lead = ", ".join(fact for fact in (e.when, e.day) if fact)
-            note = " \N{MIDDLE DOT} ".join(fact for fact in (e.owner, content.DONE if e.done else "") if fact)
+            note = " \N{MIDDLE DOT} ".join(fact for fact in (e.owner, words.DONE if e.done else "") if fact)
             bullets.append(Bullet(e.title, lead=lead, note=note))
         writer.bullets(bullets)
 
 
 def _write_section(section: Section, writer: Writer) -> None:
     if section.empty:
-        writer.paragraph(content.NOT_WRITTEN, note=True)
+        writer.paragraph(words.NOT_WRITTEN, note=True)
         return
     if section.answers:
         writer.answers(section.answers)
@@ -167,7 +170,7 @@ def _write_section(section: Section, writer: Writer) -> None:
             continue
         writer.heading(2, part.entity.label_plural)
         if part.empty:
-            writer.paragraph(content.NOT_WRITTEN, note=True)
+            writer.paragraph(words.NOT_WRITTEN, note=True)
         elif part.table is not None:
             writer.table(part.table, part.entity.label_plural)
         for card in part.cards:
@@ -178,7 +181,7 @@ def _write_section(section: Section, writer: Writer) -> None:
 
 def _write_table(table: Table | None, lead: str, caption: str, writer: Writer) -> None:
     if table is None:
-        writer.paragraph(content.NOT_WRITTEN, note=True)
+        writer.paragraph(words.NOT_WRITTEN, note=True)
         return
     writer.paragraph(lead)
     writer.table(table, caption)
@@ -188,18 +191,18 @@ def write_document(document: Document, writer: Writer) -> None:
     """Walk a built document in reading order, handing each piece to `writer`."""
     writer.cover(document.cover)
 
-    writer.heading(1, content.CHAIN)
+    writer.heading(1, words.CHAIN)
     if document.chain.empty:
-        writer.paragraph(content.NOT_WRITTEN, note=True)
+        writer.paragraph(words.NOT_WRITTEN, note=True)
     else:
         _write_chain(document.chain, writer)
-    writer.heading(1, content.REACH)
-    _write_table(document.reach, content.REACH_LEAD, content.REACH, writer)
-    writer.heading(1, content.WHO_DOES_WHAT)
-    _write_table(document.workload, content.WHO_DOES_WHAT_LEAD, content.WHO_DOES_WHAT, writer)
-    writer.heading(1, content.TIMELINE)
+    writer.heading(1, words.REACH)
+    _write_table(document.reach, words.REACH_LEAD, words.REACH, writer)
+    writer.heading(1, words.WHO_DOES_WHAT)
+    _write_table(document.workload, words.WHO_DOES_WHAT_LEAD, words.WHO_DOES_WHAT, writer)
+    writer.heading(1, words.TIMELINE)
     if document.timeline.empty:
-        writer.paragraph(content.NOT_WRITTEN, note=True)
+        writer.paragraph(words.NOT_WRITTEN, note=True)
     else:
         _write_timeline(document.timeline, writer)
 
@@ -208,12 +211,12 @@ def write_document(document: Document, writer: Writer) -> None:
         _write_section(section, writer)
 
     coach = document.coach
-    writer.heading(1, content.COACH)
+    writer.heading(1, words.COACH)
     writer.paragraph(coach.lead)
     writer.paragraph(coach.summary)
-    writer.table(coach.table(), content.COACH)
+    writer.table(coach.table(), words.COACH)
 
-    writer.heading(1, content.SIGN_OFF)
+    writer.heading(1, words.SIGN_OFF)
     writer.paragraph(document.sign_off.text)
     writer.sign_off(document.sign_off)
 
@@ -266,7 +269,7 @@ class MarkdownWriter:
 
     def cover(self, cover: Cover) -> None:
         self.blocks.append(f"# {escape(one_line(cover.title), line_start=False)}")
-        self.blocks.append(f"*{escape(content.SUBTITLE)}*")
+        self.blocks.append(f"*{escape(words.SUBTITLE)}*")
         # A backslash at the end of a line is CommonMark's hard line break.
         facts = [f"**{label}:** {escape(one_line(value), line_start=False)}" for label, value in cover.facts]
         self.blocks.append("\\\n".join(facts))
@@ -282,7 +285,7 @@ class MarkdownWriter:
         for a in answers:
             label = f"**{escape(a.label, line_start=False)}:**"
             if not a.shown:
-                self.blocks.append(f"{label} *{escape(content.NOT_WRITTEN, line_start=False)}*")
+                self.blocks.append(f"{label} *{escape(words.NOT_WRITTEN, line_start=False)}*")
             elif isinstance(a.value, list):
                 self.blocks.append(label)
                 self.blocks.append("\n".join(f"- {escape(one_line(v))}" for v in a.value if one_line(v)))

@@ -47,6 +47,7 @@ from planner.documents.render import PdfTooLong, render_pdf, use_render_process
 from planner.extensions import db
 from planner.models import Plan, utcnow
 from planner.plans import store
+from planner.unit import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +150,16 @@ def sweep(app: Flask, *, now: datetime | None = None) -> str | None:
     with pdfs.try_sweeping() as mine:
         if not mine:
             return None
-        with app.app_context():
+        # A unit of work each, as a request is one: the sweep only reads today, and whatever it
+        # may come to write is kept whole or not at all.
+        with app.app_context(), unit_of_work():
             settle = float(app.config.get("PDF_SETTLE_SECONDS", 20))
             days = float(app.config.get("PDF_PRERENDER_DAYS", 7))
             # Once per sweep: in debug mode the code's hash is taken anew at every call.
             version = cache.code_version(app)
             candidates = _candidates(pdfs, now or utcnow(), settle, days, version, ahead=enabled(app))
         for plan_id in candidates:
-            with app.app_context():  # one per plan: its connection goes back to the pool after
+            with app.app_context(), unit_of_work():  # one per plan: its connection goes back to the pool after
                 key = _draw_if_missing(pdfs, plan_id, version)
             if key:
                 return key

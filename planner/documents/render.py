@@ -53,14 +53,16 @@ from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from planner.documents import content
-from planner.documents.content import build
+from planner.documents.content import build, words
 from planner.documents.fetcher import ASSET_BASE, AssetFetcher
+from planner.domain import REVIEW_STEP, plan_field
 
 # File names come from the same slug as the JSON download's, so every format is named alike.
 from planner.interchange.transfer import slugify as slug
 
 log = logging.getLogger(__name__)
+
+TITLE = plan_field("title")
 
 STYLESHEET = "print.css"
 SCRIPT = "document.js"
@@ -126,7 +128,8 @@ def render_html(
     return render_template(
         "document/document.html",
         document=build(doc, today=today),
-        words=content,
+        words=words,
+        review_slug=REVIEW_STEP.slug,  # the wizard's page the document links back to
         for_pdf=for_pdf,
         inline_css=inline_css,
         plan_id=None if for_pdf or standalone else plan_id,
@@ -466,4 +469,4 @@ def document_filename(title: str | None, extension: str) -> str:
 
 
 def pdf_filename(doc: dict[str, Any]) -> str:
-    return document_filename(doc.get("title"), "pdf")
+    return document_filename(TITLE.of(doc), "pdf")

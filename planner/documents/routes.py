@@ -41,6 +41,7 @@ from planner.documents import cache, prerender
 from planner.documents.markdown import MARKDOWN_MIMETYPE, render_markdown
 from planner.documents.render import PdfTooLong, document_filename, render_html, render_pdf, use_render_process
 from planner.documents.word import DOCX_MIMETYPE, render_docx
+from planner.domain import REVIEW_STEP
 from planner.extensions import db
 from planner.plans import store
 
@@ -115,7 +116,10 @@ _NOT_DRAWN = {
 def _not_drawn(plan: Any, state: str) -> Response:
     """The page a PDF download shows instead of the PDF: being drawn, too long, or failed."""
     heading, status = _NOT_DRAWN[state]
-    response = Response(render_template("document/pdf_pending.html", plan=plan, state=state, heading=heading), status)
+    page = render_template(
+        "document/pdf_pending.html", plan=plan, state=state, heading=heading, review_slug=REVIEW_STEP.slug
+    )
+    response = Response(page, status)
     response.headers["Cache-Control"] = "private, no-store"  # it says how things stand right now
     if status != 422:
         retry = 5 if state == prerender.DRAWING else cache.ERROR_RETRY_SECONDS
@@ -204,7 +208,8 @@ def _attachment(body: BinaryIO, mimetype: str, filename: str, etag: str) -> Resp
     response.headers["Content-Type"] = mimetype  # as given: Werkzeug would add a second charset
     response.content_length = size
     _private(response, etag)
-    return response.make_conditional(request, accept_ranges=True, complete_length=size)
+    response.make_conditional(request, accept_ranges=True, complete_length=size)  # in place
+    return response
 
 
 def _private(response: Response, etag: str) -> Response:

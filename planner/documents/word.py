@@ -29,9 +29,10 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from planner.documents.content import NOT_WRITTEN, SIGN_OFF, SUBTITLE, Answer, Cover, SignOff, Table
-from planner.documents.markdown import Bullet, printable, write
+from planner.documents.content import NOT_WRITTEN, SIGN_OFF, SUBTITLE, Answer, Cover, SignOff, Table, words
+from planner.documents.markdown import Bullet, write
 from planner.domain import Kind
+from planner.text import printable
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -218,7 +219,7 @@ class WordWriter:
             paragraph = self._paragraph()
             paragraph.add_run(f"{label}: ").bold = True
             paragraph.add_run(_text(value))
-        self._paragraph("Contents", "TOC Heading")
+        self._paragraph(words.CONTENTS, "TOC Heading")
         # The contents field is filled in by `finish`, once every heading is known.
         self._toc_anchor = self._paragraph()
         self._set_properties(cover)

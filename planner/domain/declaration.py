@@ -440,6 +440,10 @@ STEPS = (
 )
 
 STEP_BY_SLUG = {s.slug: s for s in STEPS}
+# The step that edits nothing: the whole plan read at once, with the coach's report, to check
+# with the team and sign.  Code that treats it apart (the wizard's last page, the coach's list
+# of open steps) names it through this handle, never by its slug.
+REVIEW_STEP = STEP_BY_SLUG["review"]
 # The step where each entity's items are edited; references link there.
 STEP_OF_ENTITY = {name: step for step in STEPS for name in step.entities}
 STEP_OF_PLAN_FIELD = {name: step for step in STEPS for name in step.plan_fields}

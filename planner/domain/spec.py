@@ -78,6 +78,15 @@ class Field:
         then `HOURS.of(item)`), so a renamed field fails at start-up, never silently."""
         return record.get(self.name)
 
+    def choice(self, value: str) -> Choice:
+        """The declared choice `value`: a handle to resolve at import, as in
+        `PRIMARY = entity("segment").field("priority").choice("primary").value`, so a renamed
+        choice fails at start-up (KeyError if this field declares no such choice)."""
+        for choice in self.choices:
+            if choice.value == value:
+                return choice
+        raise KeyError(f"{self.name} has no choice {value!r}")
+
     def choice_label(self, value: str) -> str:
         for choice in self.choices:
             if choice.value == value:
@@ -118,6 +127,12 @@ class Entity:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def items_in(self, plan: Mapping[str, Any]) -> list[Any]:
+        """This entity's items in `plan` (the JSON format's ``plan`` object), as stored: a
+        missing or empty collection is an empty list.  The entity's handle on a plan, as
+        `Field.of` is a field's on a record."""
+        return list(plan.get(self.collection) or [])
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from planner.accounts.models import User
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, Entity, Field, Kind, plan_field
 from planner.extensions import db
 from planner.plans import view
-from planner.plans.merge import changed_fields
 from planner.plans.models import Change
+from planner.plans.store.merging import changed_fields
 
 PAGE_SIZE = 50
 

@@ -16,7 +16,7 @@ from planner.domain import STEP_OF_ENTITY, STEPS, plan_field
 from planner.history import records
 from planner.plans import store
 from planner.plans.forms import kept_from
-from planner.plans.merge import changed_fields
+from planner.plans.store.merging import changed_fields
 
 bp = Blueprint("history", __name__)
 

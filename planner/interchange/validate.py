@@ -23,6 +23,7 @@ from typing import Any
 
 from planner.domain import Entity, Field, Kind, declaration
 from planner.domain.limits import KEY_PATTERN, key_problem  # noqa: F401  (KEY_PATTERN: read from here too)
+from planner.text import UNPRINTABLE, one_line_ends
 
 # Patterns are used with fullmatch: "$" alone would let a trailing newline through.
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -31,10 +32,7 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_DEPTH = 8
 # Past this many, more messages only bury the first ones; the count is still reported.
 MAX_PROBLEMS = 100
-# NUL and other control characters have no place in a plan, and PostgreSQL refuses NUL in
-# text; lone surrogates cannot be stored as UTF-8 at all.  Tabs and newlines are fine.
-BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-# What `str.splitlines` breaks a line at, beyond the control characters refused above: a
+# What `str.splitlines` breaks a line at, beyond what `UNPRINTABLE` refuses: a
 # one-line answer (a text box, one entry of a list typed one per line) holds none of them, or
 # the wizard would show and save it as several.
 LINE_BREAKS = re.compile(r"[\n\r\x85\u2028\u2029]")
@@ -158,6 +156,15 @@ def parse_document(raw: bytes | str, *, max_bytes: int) -> Any:
 # ---------------------------------------------------------------- JSON to a plan
 
 
+def _unprintable(character: str) -> str:
+    """What the import says of a character no plan may hold (`planner.text.UNPRINTABLE`, the
+    rule forms read too): tabs and line breaks are fine, other control characters, lone
+    surrogates and U+FFFE/U+FFFF are not."""
+    if character < "\x80":
+        return "contains a control character"
+    return f"contains U+{ord(character):04X}, which is not a character"
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -224,9 +231,9 @@ class _Checker:
             self.refuse(path, f"expected text, found {_type_name(value)}")
             return None
         # A line break is one character, as a browser counts it in a text area: "\r\n" is "\n".
-        value = value.strip().replace("\r\n", "\n").replace("\r", "\n")
-        if BAD_CHARACTERS.search(value):
-            self.refuse(path, "contains a control character")
+        value = one_line_ends(value.strip())
+        if bad := UNPRINTABLE.search(value):
+            self.refuse(path, _unprintable(bad.group()))
             return None
         if field.kind in (Kind.TEXT, Kind.LIST) and LINE_BREAKS.search(value):
             self.refuse(path, "is one line of text: it holds a line break")

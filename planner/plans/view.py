@@ -11,6 +11,10 @@ from typing import Any
 
 from planner.domain import ENTITIES, ENTITY_BY_NAME, STEPS, Entity, Field, Kind, Step, plan_field
 
+# Re-exported for callers that still import them from here; new code imports planner.text.
+from planner.text import counted as counted
+from planner.text import shorten as shorten
+
 
 def items(doc: dict[str, Any], entity: Entity | str) -> list[dict[str, Any]]:
     """An entity's items as every page lists them: in the team's order, or by the entity's
@@ -32,25 +36,6 @@ def items(doc: dict[str, Any], entity: Entity | str) -> list[dict[str, Any]]:
 
 def title_of(entity: Entity, item: dict[str, Any]) -> str:
     return item.get(entity.title_field) or item.get("key", "")
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` on one line, at most `limit` characters: cut at the last word that fits, with an
-    ellipsis, never inside a word (unless the first word alone is too long), and with its case
-    as written.  The one shortener: the coach, the document, the history and the workshop read it."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if text[limit - 1] != " " and " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-\N{EN DASH}\N{EM DASH}") + "…"
-
-
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """A number with its noun as people write it: "1 dot", "2 dots", "1 person", "3 people".
-    Pages have it as `counted` (`planner.web`)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def names(doc: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from planner.accounts.timezones import reader_text
 from planner.domain import STEP_OF_ENTITY, STEP_OF_PLAN_FIELD, Entity
 from planner.plans import store, view
+from planner.text import joined
 from planner.wizard.forms import form_class, form_data
 
 # The conflict page's choice for a field: keep the value typed, or take the saved one.
@@ -47,11 +48,7 @@ def discarded() -> bool:
 
 
 def _people(names: tuple[str, ...]) -> str:
-    if not names:
-        return "Someone"
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return joined(names) or "Someone"
 
 
 def saved_message(label: str, saved: store.Saved, entity: Entity | None = None) -> str:

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 
 from planner.accounts import membership
 from planner.accounts.access import plan_or_404
-from planner.documents.cache import pdf_cache
 from planner.plans import store, view
 from planner.plans.forms import RENAME_NEED, TitleForm
 from planner.wizard import conflicts
@@ -72,10 +71,7 @@ def delete(plan_id: int):
     plan = plan_or_404(plan_id, "manage")
     if request.method == "POST":
         title = plan.title
-        store.delete_plan(plan, actor=current_user)
-        # A deleted plan's cached PDF would never be served again: don't keep it on disk.
-        if (cache := pdf_cache()) is not None:
-            cache.forget(plan_id)
+        store.delete_plan(plan, actor=current_user)  # its cached documents go with it (plan_deleted)
         flash(f"Deleted “{title}”.", "success")
         return redirect(url_for("plans.index"))
     doc = store.load_doc(plan)

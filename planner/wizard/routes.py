@@ -11,7 +11,6 @@ was deleted meanwhile, with a page that keeps the person's text (`planner.wizard
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import date
 from typing import Any
 
@@ -19,17 +18,16 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from planner import pagecache
 from planner.accounts.access import plan_or_404
 from planner.coach import coach_report, findings_for_step, grouped, picture_svg
 from planner.coach.load import loads
 from planner.discussion import visits
 from planner.discussion.pages import step_context
 from planner.domain import ENTITY_BY_NAME, STEP_BY_SLUG, STEP_OF_ENTITY, STEPS, Entity, Field, Step, plan_field
-from planner.plans import store, view
-from planner.plans.cascade import cascade
+from planner.domain.limits import KEY_PATTERN
+from planner.plans import cached, store, view
 from planner.plans.forms import kept_from
-from planner.plans.view import display
+from planner.plans.store.cascade import cascade
 from planner.wizard import conflicts
 from planner.wizard.forms import form_class, form_data, values_from
 
@@ -67,21 +65,13 @@ def _step_url(plan_id: int, step: Step, anchor: str | None = None) -> str:
     return url_for("wizard.step", plan_id=plan_id, slug=step.slug, _anchor=anchor)
 
 
-def _frozen(value: Any) -> Hashable:
-    return tuple(value) if isinstance(value, list) else value
-
-
 class _StepForms:
-    """A step page's forms, built when a part of the page that shows them is drawn: most step
-    pages show the parts kept by `planner.pagecache` and build none. Also what each part shows
-    of the plan, for the parts that outlive a revision (an item's values, a form's choices).
-    `failed` is (form id, form) for a form that did not validate, shown as the person sent it.
-    A fresh form must not read the request: on a failed POST it holds another form's fields."""
+    """A step page's forms, built when the page draws them. `failed` is (form id, form) for a
+    form that did not validate, shown as the person sent it. A fresh form must not read the
+    request: on a failed POST it holds another form's fields."""
 
-    def __init__(
-        self, doc: dict[str, Any], names: dict[str, dict[str, str]], step: Step, failed: tuple[str, FlaskForm] | None
-    ) -> None:
-        self.doc, self.names, self.step = doc, names, step
+    def __init__(self, plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None) -> None:
+        self.plan, self.doc, self.step = plan, doc, step
         self.failed_id, self.failed_form = failed if failed else (None, None)
 
     def _form(
@@ -89,15 +79,20 @@ class _StepForms:
     ) -> FlaskForm:
         if form_id == self.failed_id:
             return self.failed_form
-        return form_class(fields, self.doc, read_only)(formdata=None, prefix=form_id, **kwargs)
+        # The form's class (its fields, their choices) follows from the plan's revision alone.
+        kind = ("form", form_id, tuple(f.name for f in fields), tuple(sorted((read_only or {}).items())))
+        made = cached.per_revision(self.plan, kind, lambda: form_class(fields, self.doc, read_only))
+        return made(formdata=None, prefix=form_id, **kwargs)
 
     def fields(self) -> FlaskForm:
         """The step's answers; what the member's role may not change is shown read-only (the
-        title, for anyone who may not rename the plan). Kept parts are kept per role."""
+        title, for anyone who may not rename the plan)."""
         fields = _plan_fields(self.step)
         return self._form("plan", fields, kept_from(g.get("plan_role")), data=form_data(fields, self.doc))
 
     def new(self, entity: Entity) -> FlaskForm:
+        """An add form, drawn on the page only where it shows (an empty list, or sent back with
+        errors); otherwise built on demand (see `new_item`), as edit forms are."""
         return self._form(f"new-{entity.name}", entity.fields)
 
     def of_item(self, entity: Entity, key: str) -> FlaskForm | None:
@@ -106,53 +101,74 @@ class _StepForms:
         per item would make a step page grow with the square of the plan."""
         return self.failed_form if self.failed_id == f"{entity.name}-{key}" else None
 
-    # What parts show of the plan, as keys of parts that outlive a revision.
 
-    def choices(self, fields: tuple[Field, ...]) -> Hashable:
-        """The items a form offers for its references (an empty list says where to add them)."""
-        return tuple((f.name, tuple(self.names[f.target].items())) for f in fields if f.is_ref)
+class _ItemUrls:
+    """An item's links on a step page, `item_url(endpoint, entity, key, ...)`: each endpoint's
+    URL is built once per kind, with a mark where the key goes, and the key put in its place
+    (`url_for` per link of every item was a fifth of a page's time). A key holds only
+    characters a URL carries as they are (`planner.domain.limits.KEY_PATTERN`)."""
 
-    def answers(self) -> Hashable:
-        """What the step's answers form shows: its values and choices."""
-        fields = _plan_fields(self.step)
-        return tuple(_frozen(self.doc.get(f.name)) for f in fields), self.choices(fields)
+    _MARK = "\x00"  # a character no key holds; url_for writes it as %00
 
-    def shown(self, entity: Entity, item: dict[str, Any]) -> Hashable:
-        """An item's values as its facts show them (references by their items' names)."""
-        return tuple(_frozen(display(f, item.get(f.name), self.names)) for f in entity.fields)
+    def __init__(self, plan_id: int) -> None:
+        self.plan_id = plan_id
+        self._made: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, endpoint: str, entity: Entity, key: str, **args: Any) -> str:
+        made = (endpoint, entity.name, tuple(sorted(args.items())))
+        url = self._made.get(made)
+        if url is None:
+            url = url_for(endpoint, plan_id=self.plan_id, entity_name=entity.name, key=self._MARK, **args)
+            self._made[made] = url
+        if not KEY_PATTERN.fullmatch(key):  # never, for a stored key: built the long way
+            return url_for(endpoint, plan_id=self.plan_id, entity_name=entity.name, key=key, **args)
+        return url.replace("%00", key, 1)
 
 
-def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, FlaskForm] | None = None, status=200):
-    """Render a step page. `failed` is (form id, form) for a form that did not validate."""
-    if failed:
-        pagecache.turn_off()
+def _render_step(
+    plan: Any,
+    doc: dict[str, Any],
+    step: Step,
+    failed: tuple[str, FlaskForm] | None = None,
+    status=200,
+    seen: list[Any] | None = None,
+):
+    """Render a step page. `failed` is (form id, form) for a form that did not validate. What
+    the page works out from the plan is kept per revision (`planner.plans.cached`)."""
     lists = [(entity, view.items(doc, entity)) for entity in (ENTITY_BY_NAME[name] for name in step.entities)]
     # The coach judges milestones against today's date: what it says is kept per revision and day.
     today = date.today()
-    report = pagecache.per_revision(plan, f"coach {today}", lambda: coach_report(doc, today=today))
-    names = pagecache.per_revision(plan, "names", lambda: view.names(doc))
+    report = cached.per_revision(plan, ("coach", today), lambda: coach_report(doc, today=today))
+    names = cached.per_revision(plan, "names", lambda: view.names(doc))
     review = step.slug == "review"
     return (
         render_template(
             "wizard/review.html" if review else "wizard/step.html",
             report=report,
             # Several checks meeting one gap are said once (`grouped`).
-            advice=grouped(report.checks if review else findings_for_step(report, step.slug)),
-            picture=pagecache.per_revision(plan, f"picture {today}", lambda: picture_svg(report)) if review else None,
+            advice=cached.per_revision(
+                plan,
+                ("advice", today, step.slug),
+                lambda: grouped(report.checks if review else findings_for_step(report, step.slug)),
+            ),
+            picture=cached.per_revision(plan, ("picture", today), lambda: picture_svg(report)) if review else None,
             coach_day=today,
             listed=view.items,  # an entity's items in the order every page lists them
             plan=plan,
             doc=doc,
             step=step,
-            progress=pagecache.per_revision(plan, "progress", lambda: view.progress(doc)),
-            needs=pagecache.per_revision(plan, "needs", lambda: view.all_needs(doc)),
+            progress=cached.per_revision(plan, "progress", lambda: view.progress(doc)),
+            needs=cached.per_revision(plan, "needs", lambda: view.all_needs(doc)),
             names=names,
-            forms=_StepForms(doc, names, step, failed),
+            forms=_StepForms(plan, doc, step, failed),
             lists=lists,
             # Each person's load, the coach's own figures, shown beside them on the Team step.
-            loads={load.person: load for load in loads(doc)} if "person" in step.entities else {},
+            loads=cached.per_revision(plan, "loads", lambda: {load.person: load for load in loads(doc)})
+            if "person" in step.entities
+            else {},
             failed_id=failed[0] if failed else None,
-            **step_context(plan, step, failed[0] if failed else None),
+            item_url=_ItemUrls(plan.id),
+            **step_context(plan, step, failed[0] if failed else None, seen),
         ),
         status,
     )
@@ -162,8 +178,9 @@ def _render_step(plan: Any, doc: dict[str, Any], step: Step, failed: tuple[str, 
 def step(plan_id: int, slug: str):
     plan = plan_or_404(plan_id, "view")
     step = _step_or_404(slug)
-    visits.record_visit(plan.id, current_user, step.slug, membership=g.membership)
-    return _render_step(plan, store.page_doc(plan), step)
+    seen = visits.step_visits(plan.id, current_user)  # read once, for the visit and the news
+    visits.record_visit(plan.id, current_user, step.slug, membership=g.membership, seen=seen)
+    return _render_step(plan, store.page_doc(plan), step, seen=seen)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -209,21 +226,34 @@ def _sent_changed(form: FlaskForm, field: Field, doc: dict[str, Any]) -> bool:
     return bool(sent.raw_data) and (sent.data or "").strip() != (doc.get(field.name) or "")
 
 
+@bp.get("/plans/<int:plan_id>/items/<entity_name>/new")
+def new_item(plan_id: int, entity_name: str):
+    """An add form: a page of its own, or (with ?fragment=1) just the form, which the step
+    page's script shows in place. The step page draws it itself only on an empty list."""
+    plan = plan_or_404(plan_id, "edit")
+    entity = _entity_or_404(entity_name)
+    doc = store.form_doc(plan, entity)
+    form = form_class(entity.fields, doc)(formdata=None, prefix=f"new-{entity.name}")
+    template = "wizard/_new_item_form.html" if request.args.get("fragment") else "wizard/new_item.html"
+    return render_template(template, plan=plan, entity=entity, form=form, step=STEP_OF_ENTITY[entity.name], cancel=True)
+
+
 @bp.post("/plans/<int:plan_id>/items/<entity_name>/new")
 def add_item(plan_id: int, entity_name: str):
     plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
-    doc = store.load_doc(plan)
-    form = form_class(entity.fields, doc)(prefix=f"new-{entity.name}")
+    # What the form offers (and so validates) is read alone, not the whole plan.
+    form = form_class(entity.fields, store.form_doc(plan, entity))(prefix=f"new-{entity.name}")
     if not form.validate():
-        return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
+        # Shown again in place, on the step page, with what the person typed.
+        return _render_step(plan, store.page_doc(plan), step, (f"new-{entity.name}", form), 422)
     try:
         item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user)
     except store.TooManyItems as full:
         # Said on the add form, beside the item's name, with what the person typed kept.
         form[entity.title_field].errors.append(str(full))
-        return _render_step(plan, doc, step, (f"new-{entity.name}", form), 422)
+        return _render_step(plan, store.page_doc(plan), step, (f"new-{entity.name}", form), 422)
     flash(f"{entity.label} added.", "success")
     return redirect(_step_url(plan_id, step, f"{entity.name}-{item.key}"))
 
@@ -233,17 +263,17 @@ def update_item(plan_id: int, entity_name: str, key: str):
     plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
-    doc = store.load_doc(plan)
     form_id = f"{entity.name}-{key}"
     if conflicts.discarded():
         flash(f"Kept the saved {entity.label.lower()}; your changes were dropped.", "success")
         return redirect(_step_url(plan_id, step, form_id))
+    doc = store.form_doc(plan, entity, key)
     form = form_class(entity.fields, doc)(prefix=form_id)
     try:
         if not any(i["key"] == key for i in view.items(doc, entity)):
             store.get_item(plan, entity, key)  # raises ItemGone: who deleted it, if anyone did
         if not form.validate():
-            return _render_step(plan, doc, step, (form_id, form), 422)
+            return _render_step(plan, store.page_doc(plan), step, (form_id, form), 422)
         saved = store.update_item(
             plan,
             entity,
@@ -274,7 +304,7 @@ def edit_item(plan_id: int, entity_name: str, key: str):
         base_version = store.item_version(plan, entity, key)
     except store.NotFound:
         abort(404)
-    doc = store.load_doc(plan)
+    doc = store.form_doc(plan, entity, key)
     item = next((i for i in view.items(doc, entity) if i["key"] == key), None)
     if item is None:
         abort(404)

@@ -8,7 +8,7 @@
   gets it by joining with a name, a member by joining as themselves.
 * Every browser that opens a join page gets a long-lived signed device cookie, apart from the
   per-session one: the names joined from one device are shown to the facilitator together,
-  and joins are limited per device (see routes.py).
+  and joins are limited per device (see routes/common.py).
 
 The participant cookie and the projector key name the session's id and its code: a session's
 id can come back after a deletion (SQLite reuses the highest), its random code cannot. Because

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import event
 
 from planner.extensions import db
 from planner.models import utcnow
@@ -251,6 +252,34 @@ def poke(session_id: int, revision: int) -> None:
         found.poke(session_id, revision)
 
 
+_PENDING = "workshop.wake_after_commit"
+
+
+def after_commit(session_id: int, revision: int) -> None:
+    """Wake this process's streams on `revision` once the transaction now open commits, and
+    never if it rolls back: a stream must not draw a state that was never kept. A request
+    commits once at its end (planner/unit.py), after the service that wrote has returned."""
+    found = current_app.extensions.get("workshop_watcher")
+    if found is None or found.pid != os.getpid():
+        return  # nobody streams from this process: its watcher's poll is enough
+    pending = db.session.info.setdefault(_PENDING, {})
+    pending[(found, session_id)] = max(revision, pending.get((found, session_id), 0))
+
+
+@event.listens_for(db.session, "after_commit")
+def _wake_committed(session: Any) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (a retried save inside the unit): nothing is kept yet
+    for (found, session_id), revision in session.info.pop(_PENDING, {}).items():
+        found.poke(session_id, revision)
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_rolled_back(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction ended without a commit: no wake-up
+        session.info.pop(_PENDING, None)
+
+
 def event_stream(
     app: Flask,
     session_id: int,
@@ -259,29 +288,57 @@ def event_stream(
     participant_id: int | None,
     since: int,
     viewer: tuple[str, int | str] | None = None,
+    changes: bool = False,
+    held_from: str = "",
 ) -> Iterator[str | bytes]:
     """The body of an SSE response: a `hello` at once (the page uses it to tell whether a proxy
     is buffering), then a `state` event for each new revision, and a `ping` when nothing happened for a while
     (so that the page can tell a live stream from a dead one). `viewer` is whose stream it is,
-    for the caps (`Watcher.open`); a stream a cap closes ends with a `closed` event."""
+    for the caps (`Watcher.open`); a stream a cap closes ends with a `closed` event.
+
+    With `changes` (a phone's page asks for them), a state after the first may carry only
+    what changed since the state before (`state.changes_json`): its data then says `base`,
+    the revision it follows, and its view's `ideas` are the new and changed cards, `gone` the
+    numbers of those that left. In a room of 1,000 that is a few kilobytes, not the whole room.
+    Such a stream's event ids also name this process's run of states (`revision-run`,
+    `state.run`): two processes may have read one revision at different moments, so changes
+    are only ever sent against a state this very process sent (`held_from`, from the
+    reconnecting browser's `Last-Event-ID`). Otherwise the first state is whole."""
     watch = watcher(app)
     ticket = watch.open(session_id, viewer or ("participant", participant_id or 0))
     try:
-        yield from _events(app, watch, ticket, code, audience, participant_id, since)
+        yield from _events(app, watch, ticket, code, audience, participant_id, since, changes, held_from)
     finally:
         watch.close(ticket)
 
 
-def _frame(entry: Any, audience: str) -> bytes:
+def _frame(entry: Any, audience: str, run: str = "") -> bytes:
     """The start of a `state` event for everyone of `audience`, as bytes, made once per revision
-    per process: each stream writes these very bytes, then its own short ending (`_ending`)."""
-    frame = entry.frames.get(audience)
+    per process: each stream writes these very bytes, then its own short ending (`_ending`).
+    `run`: this process's run of states, named in the event's id (a changes stream's)."""
+    frame = entry.frames.get((audience, run))
     if frame is None:
         from planner.workshop.state import shared_json
 
         shared = shared_json(entry, audience)
-        frame = f'id: {entry.revision}\nevent: state\ndata: {{"revision":{entry.revision},"view":{shared},"me":'
-        frame = entry.frames.setdefault(audience, frame.encode())
+        tag = f"{entry.revision}-{run}" if run else entry.revision
+        frame = f'id: {tag}\nevent: state\ndata: {{"revision":{entry.revision},"view":{shared},"me":'
+        frame = entry.frames.setdefault((audience, run), frame.encode())
+    return frame
+
+
+def _changes_frame(entry: Any, since: int, run: str) -> bytes | None:
+    """The start of a `state` event carrying the room's changes since `since`, as bytes, made
+    once per entry and `since`: a room's phones mostly hold the same state before."""
+    frame = entry.changes.get(since)
+    if frame is None:
+        from planner.workshop.state import changes_json
+
+        view = changes_json(entry, since)
+        if view is None:
+            return None
+        text = f'id: {entry.revision}-{run}\nevent: state\ndata: {{"revision":{entry.revision},"base":{since},'
+        frame = entry.changes.setdefault(since, f'{text}"view":{view},"me":'.encode())
     return frame
 
 
@@ -298,41 +355,59 @@ def _closed(ticket: Ticket) -> str:
 
 
 def _events(
-    app: Flask, watch: Watcher, ticket: Ticket, code: str, audience: str, participant_id: int | None, since: int
+    app: Flask,
+    watch: Watcher,
+    ticket: Ticket,
+    code: str,
+    audience: str,
+    participant_id: int | None,
+    since: int,
+    changes: bool = False,
+    held_from: str = "",
 ) -> Iterator[str | bytes]:
-    from planner.workshop.state import stream_entry
+    from planner.workshop.state import run_of_states, stream_entry
+
+    run = run_of_states() if changes else ""
 
     session_id = ticket.session_id
 
     live_for = float(app.config.get("WORKSHOP_STREAM_SECONDS", 45))
     # A phone needs the room within a second or two, not every intermediate revision: while 150
-    # people type, a participant's stream sends at most one state per gap. The projector and
-    # the console get every revision the watcher sees. In a big room the gap grows with it:
-    # each process sends the phones of one session at most `WORKSHOP_PHONE_STATES_PER_SECOND`
-    # states a second in all (a room of 1,000 on two processes: one state every 2.5 s per
-    # phone), so that sending states does not crowd out the requests that write.
+    # people type, a participant's stream sends new cards and dots at most once per gap. What
+    # the phone must hear at once (`rules.pace`: the room's step, voting, the timer, the end)
+    # goes at once. The projector and the console get every revision the watcher sees. In a
+    # big room the gap grows with it: each process sends the phones of one session at most
+    # `WORKSHOP_PHONE_STATES_PER_SECOND` states a second in all (a room of 1,000 on two
+    # processes: one state every 2.5 s per phone), so that sending states does not crowd out
+    # the requests that write.
     base_gap = float(app.config.get("WORKSHOP_PARTICIPANT_GAP_SECONDS", 1.0))
     per_second = float(app.config.get("WORKSHOP_PHONE_STATES_PER_SECOND", 200))
     last_sent = 0.0
+    sent_pace: str | None = None
     heartbeat = float(app.config.get("WORKSHOP_HEARTBEAT_SECONDS", 15))
     deadline = time.monotonic() + live_for
     yield f"retry: 1000\nevent: hello\ndata: {since}\n\n"
-    revision = since
+    revision = since  # what the screen holds
+    held = 0  # a newer revision not sent yet: only cards or dots moved, within the phone's gap
+    gap = base_gap
     while (remaining := deadline - time.monotonic()) > 0:
-        newest = watch.wait(session_id, revision, min(heartbeat, remaining), ticket)
+        wait_for = min(heartbeat, remaining)
+        if held:
+            wait_for = min(wait_for, max(0.0, last_sent + gap - time.monotonic()))
+        newest = watch.wait(session_id, max(revision, held), wait_for, ticket)
         if ticket.closed:
             yield _closed(ticket)
             return
         if newest is None:
             yield "event: gone\ndata: {}\n\n"
             return
-        if newest <= revision:
-            yield "event: ping\ndata: \n\n"
-            continue
-        if participant_id is not None:
-            gap = max(base_gap, watch.open_in.get(session_id, 0) / per_second)
-            if (pause := last_sent + gap - time.monotonic()) > 0:
-                time.sleep(pause)
+        if newest <= max(revision, held):
+            if not held:
+                yield "event: ping\ndata: \n\n"
+                continue
+            if time.monotonic() < last_sent + gap:
+                continue
+            newest = held  # the gap has passed: send what was held back (or newer)
         entry = stream_entry(app, session_id, code, newest)
         if entry is None:
             yield "event: gone\ndata: {}\n\n"
@@ -341,11 +416,19 @@ def _events(
         if built <= revision:
             # The watcher's number ran ahead of the database (see Watcher._run): nothing new.
             # Don't resend this state in a tight loop; the next poll puts the number right.
+            held = 0
             time.sleep(watch.interval)
             continue
-        revision = built
+        if participant_id is not None:
+            gap = max(base_gap, watch.open_in.get(session_id, 0) / per_second)
+            if entry.pace == sent_pace and time.monotonic() < last_sent + gap:
+                held = built  # only cards and dots: they wait for the phone's turn
+                continue
+        frame = _changes_frame(entry, revision, run) if changes and held_from == run and revision > 0 else None
+        held, revision, sent_pace, held_from = 0, built, entry.pace, run
         last_sent = time.monotonic()
-        yield _frame(entry, audience)  # the same bytes object for every stream of the room
+        # The same bytes object for every stream of the room (or every phone that held the same state).
+        yield frame or _frame(entry, audience, run)
         yield _ending(entry, participant_id)
         if entry.snap.session["ended"]:
             return

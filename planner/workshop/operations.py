@@ -11,8 +11,9 @@ row (PostgreSQL) or the database (SQLite) until the commit, so:
   not for a whole request. What they must check in order is ordered by a smaller lock: a dot
   locks the person's own row; a card's number comes from a counter of its own.
 
-After the commit the live channel is told, so that this process's waiting clients hear at
-once; other processes notice the new revision within one poll.
+A write ends with `unit.done()` (a request commits once, planner/unit.py). The live channel
+hears of it after that commit (`live.after_commit`), never of a write rolled back; other
+processes notice the new revision within one poll.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from planner import unit
 from planner.domain import ENTITY_BY_NAME, STEPS, Kind
 from planner.extensions import db
 from planner.models import ITEM_MODELS, utcnow
 from planner.plans import store
-from planner.plans.view import shorten
+from planner.text import shorten
 from planner.workshop import live, rules
 from planner.workshop.models import Idea, IdeaGroup, Participant, Vote, WorkshopSession, WorkshopStep
 from planner.workshop.rules import WorkshopError
@@ -54,14 +56,13 @@ def _lock(ws: WorkshopSession) -> int:
 
 
 def _commit(ws: WorkshopSession) -> None:
-    revision, session_id = ws.revision, ws.id
-    db.session.commit()
-    live.poke(session_id, revision)
+    live.after_commit(ws.id, ws.revision)
+    unit.done()
 
 
 def _finish(session_id: int, check: Callable[[], None] | None = None) -> int:
-    """End a room write: move the revision on (refusing if the session has ended meanwhile),
-    run `check` under the session's lock, commit, and tell the live channel. Returns the new revision."""
+    """End a room write: move the revision on (refusing if the session has ended meanwhile), run
+    `check` under the session's lock, and end the write. Returns the new revision."""
     row = db.session.execute(
         update(WorkshopSession)
         .where(WorkshopSession.id == session_id, WorkshopSession.ended_at.is_(None))
@@ -77,14 +78,14 @@ def _finish(session_id: int, check: Callable[[], None] | None = None) -> int:
     except WorkshopError:
         db.session.rollback()
         raise
-    db.session.commit()
-    live.poke(session_id, row.revision)
+    live.after_commit(session_id, row.revision)
+    unit.done()
     return row.revision
 
 
 def _live_or_error(ws: WorkshopSession) -> None:
     if ws.ended_at is not None:
-        raise WorkshopError("This workshop has ended.")
+        raise WorkshopError("This workshop has ended.")  # and the end is re-checked under the lock
 
 
 def _quick_commit() -> None:
@@ -145,7 +146,7 @@ def start_session(plan: Any, actor: Any = None, step: str | None = None) -> Work
             db.session.rollback()
             continue
         db.session.add_all(WorkshopStep(session_id=ws.id, step=s.slug) for s in STEPS)
-        db.session.commit()
+        unit.done()
         return ws
     raise RuntimeError("could not find a free join code")
 
@@ -333,8 +334,8 @@ def add_idea(
         text=clean,
     )
     db.session.add(idea)
-    db.session.commit()
-    live.poke(ws.id, revision)
+    live.after_commit(ws.id, revision)
+    unit.done()
     return idea
 
 
@@ -478,22 +479,20 @@ def promotion_values(plan: Any, entity_name: str, text: str) -> dict[str, Any]:
 def promote(ws: WorkshopSession, number: int, entity_name: str, actor: Any = None) -> tuple[str, str]:
     """Turn a card into a plan item of its step's kind. Returns the item's (entity, key).
 
-    The item is written through the plan's store, like any edit, so the plan's history has it
-    with its source; then the card remembers what it became."""
-    if ws.ended_at is not None:
-        raise WorkshopError("This workshop has ended.")
-    idea = _idea(ws, number)
-    if idea.promoted_key:
-        raise WorkshopError(f"Idea #{number} is already in the plan.")
-    if entity_name not in rules.promotable(idea.step):
-        raise WorkshopError("Ideas on this step cannot become that kind of item.")
-    plan = store.get_plan(ws.plan_id)
-    entity = ENTITY_BY_NAME[entity_name]
-    values = promotion_values(plan, entity_name, idea.text)
-    item = store.add_item(plan, entity, values, actor, source=source_of(ws, idea))
-    key = item.key
-    _lock(ws)
-    idea = _idea(ws, number)
-    idea.promoted_entity, idea.promoted_key = entity_name, key
-    _commit(ws)
+    One transaction: the item, written through the plan's store like any edit (so the plan's
+    history has it with its source), and the card's mark of what it became, or neither."""
+    _live_or_error(ws)
+    with unit.unit_of_work():
+        idea = _idea(ws, number)
+        if idea.promoted_key:
+            raise WorkshopError(f"Idea #{number} is already in the plan.")
+        if entity_name not in rules.promotable(idea.step):
+            raise WorkshopError("Ideas on this step cannot become that kind of item.")
+        plan, entity = store.get_plan(ws.plan_id), ENTITY_BY_NAME[entity_name]
+        values = promotion_values(plan, entity_name, idea.text)
+        key = store.add_item(plan, entity, values, actor, source=source_of(ws, idea)).key
+        _lock(ws)  # then the card remembers what it became
+        idea = _idea(ws, number)
+        idea.promoted_entity, idea.promoted_key = entity_name, key
+        _commit(ws)
     return entity_name, key

@@ -244,10 +244,25 @@ def _common(snap: Snapshot) -> dict[str, Any]:
 
 def room_view(snap: Snapshot) -> dict[str, Any]:
     """What the projector shows and every participant shares."""
-    return {
-        **_common(snap),
-        "ideas": [_public_idea(snap, i) for i in snap.ideas if in_room(i, snap.steps[i["step"]])],
-    }
+    return {**common_view(snap), "ideas": room_ideas(snap)}
+
+
+def common_view(snap: Snapshot) -> dict[str, Any]:
+    """The room's view without its cards: the session, its steps and its groups."""
+    return _common(snap)
+
+
+def room_ideas(snap: Snapshot) -> list[dict[str, Any]]:
+    """The cards the room sees, in number order, as the room sees them."""
+    return [_public_idea(snap, i) for i in snap.ideas if in_room(i, snap.steps[i["step"]])]
+
+
+def pace(snap: Snapshot) -> str:
+    """What a phone must hear at once when it changes: the room's step, roaming, the timer,
+    the end, each step's settings (anonymity, reveal, voting) and the groups. Only new cards,
+    edits to cards and dots may wait for a phone's turn (`live`); they leave this unchanged."""
+    session = {k: v for k, v in snap.session.items() if k != "revision"}
+    return repr((sorted(session.items()), sorted(snap.steps.items()), snap.groups))
 
 
 def facilitator_view(snap: Snapshot) -> dict[str, Any]:

@@ -5,11 +5,16 @@ latest snapshot of each session, and its room and facilitator JSON, keyed by the
 revision: when 150 phones ask for revision 812, the database is read once and the JSON
 written once. This is only a cache of what the database holds, so a second process simply
 builds its own. What differs per person (their own cards and dots) is small and added per request.
+Each entry also dates every card against the entry before it, so that a phone holding an older
+state can be sent only the cards that changed (`changes_json`, docs/workshop.md).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
+import secrets
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -25,6 +30,8 @@ from planner.workshop.models import Idea, IdeaGroup, Participant, Vote, Workshop
 
 AUDIENCES = ("room", "facilitator")
 _CACHE_SIZE = 16
+# How many of its latest revisions of a session a process can send the changes since.
+_BUILT_KEPT = 256
 
 
 def epoch_ms(moment: datetime | None) -> int | None:
@@ -105,8 +112,38 @@ class _Entry:
         self.snap = snap
         self.json: dict[str, str] = {}
         self.personal: dict[int, str] | None = None  # each participant's own part, as JSON
-        self.frames: dict[str, bytes] = {}  # the live channel's shared bytes, per audience (live.py)
+        self.frames: dict[tuple[str, str], bytes] = {}  # the live channel's shared bytes (live.py)
         self.lock = threading.Lock()
+        # What a phone that holds an older state needs (`changes_json`), kept from the entry
+        # this process held before: the room's cards by number, the revision of the entry in
+        # which each card took its present form, and of the one in which each card left the
+        # room's view. Both are revisions of entries this process built (`built`): a change
+        # made between two of them is dated by the later one.
+        self.room: dict[int, dict[str, Any]] = {}
+        self.changed: dict[int, int] = {}
+        self.left: dict[int, int] = {}
+        self.built: tuple[int, ...] = ()
+        self.pace = ""  # rules.pace: what a phone hears at once when it changes
+        self.changes: dict[int, bytes] = {}  # the live channel's bytes of the changes since a revision
+        self.common: str | None = None  # the room's view without its cards, as JSON without its "}"
+        self.by_date: list[tuple[int, int]] = []  # (when it took its present form, number) of each card
+        self.dates: list[int] = []
+
+    def follow(self, before: _Entry | None) -> None:
+        """Date each card's present form and each card's leaving against `before`, the entry
+        this process held for the session until now (None: this is the first)."""
+        self.room = {idea["n"]: idea for idea in rules.room_ideas(self.snap)}
+        self.pace = rules.pace(self.snap)
+        now = self.revision
+        if before is None or not before.built:
+            self.changed = dict.fromkeys(self.room, now)
+            self.built = (now,)
+            return
+        old, old_changed = before.room, before.changed
+        self.changed = {n: old_changed[n] if old.get(n) == idea else now for n, idea in self.room.items()}
+        self.left = {n: at for n, at in before.left.items() if n not in self.room}
+        self.left.update((n, now) for n in old if n not in self.room)
+        self.built = (*before.built[-(_BUILT_KEPT - 1) :], now)
 
 
 # Keyed by id and code: a deleted session's id can come back (SQLite reuses the highest), its
@@ -116,6 +153,20 @@ _cache_lock = threading.Lock()
 
 
 _building: dict[tuple[int, str], threading.Lock] = {}
+_follow_lock = threading.Lock()
+
+
+_run: tuple[int, str] = (0, "")
+
+
+def run_of_states() -> str:
+    """A name for the states this process builds, new in every process (a forked worker too):
+    a changes stream names it in its event ids, so that changes are sent only against a state
+    this same process built and sent (`live.event_stream`)."""
+    global _run
+    if _run[0] != os.getpid():
+        _run = (os.getpid(), secrets.token_hex(4))
+    return _run[1]
 
 
 def _cached(key: tuple[int, str], revision: int) -> _Entry | None:
@@ -129,15 +180,18 @@ def _cached(key: tuple[int, str], revision: int) -> _Entry | None:
 
 
 def _store(key: tuple[int, str], entry: _Entry) -> _Entry:
-    with _cache_lock:
-        current = _cache.get(key)
-        if current is not None and current.revision > entry.revision:
+    with _follow_lock:  # one after another: each new entry follows the one before it
+        with _cache_lock:
+            current = _cache.get(key)
+        if current is not None and current.revision >= entry.revision:
             return current
-        _cache[key] = entry
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            old, _ = _cache.popitem(last=False)
-            _building.pop(old, None)
+        entry.follow(current)
+        with _cache_lock:
+            _cache[key] = entry
+            _cache.move_to_end(key)
+            while len(_cache) > _CACHE_SIZE:
+                old, _ = _cache.popitem(last=False)
+                _building.pop(old, None)
     return entry
 
 
@@ -167,9 +221,31 @@ def shared_json(entry: _Entry, audience: str) -> str:
         with entry.lock:
             shared = entry.json.get(audience)
             if shared is None:
-                view = rules.facilitator_view(entry.snap) if audience == "facilitator" else rules.room_view(entry.snap)
+                if audience == "facilitator":
+                    view = rules.facilitator_view(entry.snap)
+                else:
+                    view = {**rules.common_view(entry.snap), "ideas": list(entry.room.values())}
                 shared = entry.json[audience] = json.dumps(view, separators=(",", ":"))
     return shared
+
+
+def changes_json(entry: _Entry, since: int) -> str | None:
+    """The room's view for a phone that holds the room's view at `since`: everything but the
+    cards whole, and of the cards only those new or changed since, with the numbers of those
+    that left the room (`gone`). None when this process cannot tell (it did not build the
+    state at `since`): then the phone gets the whole view. Costs the changes, not the room:
+    the rest is made once per entry, and the cards are found by their dates (`by_date`)."""
+    if since >= entry.revision or since not in entry.built:
+        return None
+    with entry.lock:
+        if entry.common is None:
+            entry.common = json.dumps(rules.common_view(entry.snap), separators=(",", ":"))[:-1]
+            entry.by_date = sorted((at, n) for n, at in entry.changed.items())
+            entry.dates = [at for at, _ in entry.by_date]
+    newer = entry.by_date[bisect.bisect_right(entry.dates, since) :]
+    cards = [entry.room[n] for n in sorted(n for _, n in newer)]
+    gone = [n for n, at in entry.left.items() if at > since]
+    return f'{entry.common},"ideas":{json.dumps(cards, separators=(",", ":"))},"gone":{json.dumps(gone)}}}'
 
 
 def personal_json(entry: _Entry, participant_id: int | None) -> str:

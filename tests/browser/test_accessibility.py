@@ -190,6 +190,7 @@ def facilitator_pages(app: Flask, page: Page, world: dict[str, Any], checked: Ch
     pages += [(f"step {s.number}, {s.title}", f"{plan}/steps/{s.slug}") for s in STEPS]
     pages += [
         ("edit item", f"{plan}/items/segment/s1/edit"),
+        ("add item", f"{plan}/items/segment/new"),
         ("delete item, with what refers to it", f"{plan}/items/segment/s1/delete"),
         ("document", f"{plan}/document"),
         ("history", f"{plan}/history"),
@@ -203,6 +204,9 @@ def facilitator_pages(app: Flask, page: Page, world: dict[str, Any], checked: Ch
 
     # A step whose form came back with an error (422): the browser's own checks are bypassed.
     page.goto(f"{plan}/steps/team")
+    # People are listed, so their add form opens on request (the "Add" button fetches it).
+    page.get_by_role("link", name="Add a person").click()
+    expect(page.locator("form[action$='/items/person/new']")).to_be_attached()
     page.evaluate(
         """() => {
           const form = document.querySelector("form[action$='/items/person/new']");

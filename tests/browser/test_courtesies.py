@@ -12,9 +12,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import update
 
-from planner import pagecache
 from planner.accounts.models import Invitation
 from planner.extensions import db
+from planner.plans import cached
 from tests.browser.team import make_team, signed_in
 
 pytestmark = pytest.mark.browser
@@ -72,7 +72,7 @@ def test_times_are_shown_in_the_browsers_zone_and_then_drawn_in_it_without_scrip
         db.session.execute(update(Invitation).values(expires_at=EXPIRES))
         db.session.commit()
         db.session.remove()
-    pagecache.clear()
+    cached.clear()
 
     page.goto(url)
     shown = page.locator(".invitations time")
