@@ -17,6 +17,7 @@ runs once the transaction now open commits, and never if it rolls back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,8 @@ from flask import Flask, Response
 from sqlalchemy import event
 
 from planner.extensions import db
+
+log = logging.getLogger(__name__)
 
 _OPEN = "planner.unit_of_work"
 _AFTER = "planner.unit.after_commit"
@@ -60,7 +63,13 @@ def _run_after_commit(session: Any) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction goes on
     for callback in session.info.pop(_AFTER, ()):
-        callback()
+        # What is committed stays committed: a callback that fails (a sweep whose own
+        # connection timed out) is logged, and neither undoes the request nor stops the
+        # callbacks and signals after it.
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback %r failed; the commit stands", callback)
 
 
 @event.listens_for(db.session, "after_rollback")
@@ -78,11 +87,14 @@ def unit_of_work() -> Iterator[None]:
         yield
         return
     session.info[_OPEN] = True
+    committed = False
     try:
         yield
         session.commit()
+        committed = True
     except BaseException:
-        session.rollback()
+        if not committed:  # once committed, what the block wrote is kept: nothing to roll back
+            session.rollback()
         raise
     finally:
         session.info.pop(_OPEN, None)

@@ -31,7 +31,8 @@ document.addEventListener("click", async (event) => {
       box.className = "edit-inline";
       box.innerHTML = await response.text();
       holder.after(box);
-      holder.hidden = true;
+      // An edit link gives way to its form; "Add a goal" stays, as the open form's title.
+      if (!holder.closest(".add")) holder.hidden = true;
       link.setAttribute("aria-expanded", "true");
       box.querySelector("input:not([type=hidden]), textarea, select")?.focus();
     } catch {
@@ -46,6 +47,7 @@ document.addEventListener("click", async (event) => {
     const holder = box.previousElementSibling;
     box.remove();
     holder.hidden = false;
+    holder.querySelector("a").setAttribute("aria-expanded", "false");
     holder.querySelector("a").focus();
   }
 });

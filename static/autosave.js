@@ -149,6 +149,11 @@
   }
 
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  // Whether the person wrote anything in the form's text boxes (a choice left at its first
+  // option is no answer): an add form sent back empty is no draft worth coming back for.
+  const TYPED = ["text", "search", "email", "url", "number", "date", "textarea"];
+  const somethingTyped = (form) =>
+    [...form.elements].some((el) => TYPED.includes(el.type) && !el.readOnly && el.value.trim() !== "");
 
   // ------------------------------------------------------------ saving drafts
 
@@ -161,7 +166,7 @@
       storage.removeItem(key); // back to what is saved: nothing to keep
       return;
     }
-    write(key, { fields: now, savedAt: Date.now(), sent });
+    write(key, { fields: now, savedAt: Date.now(), sent, typed: somethingTyped(form) });
   }
 
   function later(form) {
@@ -327,6 +332,10 @@
       open.add(d.scope);
       const item = document.getElementById(formId);
       const link = item?.querySelector("a[data-inline-edit]");
+      if (link && formId.startsWith("new-") && d.draft.typed === false) {
+        storage.removeItem(d.key); // an add form sent back empty: nothing to come back for
+        continue;
+      }
       if (link) {
         link.click();
         continue;

@@ -46,11 +46,17 @@
 
   // ------------------------------------------------------------ the live channel
 
-  // A phone's stream may send only what changed since the state before (`base`): the cards
-  // new or changed since then, and the numbers of those that left the room (`gone`).
-  function withChanges(view) {
+  // A phone's stream may send only what changed since the state it sent before (`base`): the
+  // cards new or changed since then, and the numbers of those that left the room (`gone`).
+  // They apply to that state only, which the page keeps as `streamRoom`: the room the page
+  // shows may be newer, from a poll another server process answered, and changes measured
+  // against a state it never was would leave a hidden card shown.
+  var streamRoom = null;
+  var streamRevision = -1;
+
+  function withChanges(base, view) {
     var byNumber = {};
-    room.ideas.forEach(function (idea) { byNumber[idea.n] = idea; });
+    base.ideas.forEach(function (idea) { byNumber[idea.n] = idea; });
     view.gone.forEach(function (n) { delete byNumber[n]; });
     view.ideas.forEach(function (idea) { byNumber[idea.n] = idea; });
     var whole = {};
@@ -60,17 +66,25 @@
     return whole;
   }
 
-  function apply(data) {
-    if (!data) return;
+  // A state from the stream: whole, or changes to the stream's state before.
+  function fromStream(data) {
     if (data.base !== undefined) {
-      if (data.revision <= revision) return;
-      if (!room || data.base > revision) {
-        // Changes to a state this page never had: ask for the whole room instead.
-        fetchState(false).catch(function () { /* the next state or poll puts it right */ });
+      if (!streamRoom || data.base !== streamRevision) {
+        // Changes to a state this stream never gave: stream anew, and the first state is whole.
+        connect();
         return;
       }
-      data.view = withChanges(data.view);
-    } else if (data.revision < revision) return;
+      data.view = withChanges(streamRoom, data.view);
+      delete data.base;
+    }
+    streamRoom = data.view;
+    streamRevision = data.revision;
+    apply(data);
+  }
+
+  function apply(data) {
+    if (!data) return;
+    if (data.revision < revision) return;
     revision = data.revision;
     room = data.view;
     me = data.me;
@@ -138,6 +152,8 @@
     if (room && room.ended) return;
     if (!window.EventSource) { startPolling(); return; }
     if (source) source.close();
+    streamRoom = null; // a new stream's first state is whole (no Last-Event-ID to build on)
+    streamRevision = -1;
     clearTimeout(helloTimer); // a timer of the stream replaced here must not close this one
     var heardHello = false;
     // A phone's page asks for changes rather than the whole room each time (see `apply`).
@@ -164,7 +180,7 @@
       lastHeard = Date.now();
       var data = JSON.parse(event.data);
       if (bestRtt === Infinity) clockOffset = data.server_now - Date.now();
-      apply(data); // closes the stream, and reloads, once the session has ended
+      fromStream(data); // closes the stream, and reloads, once the session has ended
     });
     source.addEventListener("gone", function () { if (source) source.close(); source = null; });
     // The server closed this stream: too many are open (this person's other tabs and devices,

@@ -202,6 +202,36 @@ def test_a_deleted_plan_is_signalled(ctx: Flask, heard: list[tuple[str, Any, int
     assert heard == [("deleted", ctx, plan.id)]
 
 
+def test_a_failing_after_commit_task_neither_undoes_the_commit_nor_silences_the_signals(
+    probe: Flask, probe_plan: int, heard: list[tuple[str, Any, int]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sweep run after the commit on a connection of its own can time out: what the person
+    sent is kept all the same, they are not shown an error page, and the caches still hear."""
+
+    @probe.post("/probe/<int:plan_id>/kept-then-sweep-fails")
+    def kept_then_sweep_fails(plan_id: int) -> tuple[str, int]:
+        store.add_item(store.get_plan(plan_id), GOAL, {"statement": "Written, then?"})
+
+        def sweep() -> None:
+            raise RuntimeError("database is locked")
+
+        unit.after_commit(sweep)
+        return "saved", 200
+
+    response = probe.test_client().post(f"/probe/{probe_plan}/kept-then-sweep-fails")
+    assert response.status_code == 200
+    assert _goals(probe, probe_plan) == ["Written, then?"]
+    assert heard == [("changed", probe, probe_plan)]
+    assert "the commit stands" in caplog.text
+    # A command's unit of work, too: it ends as a success, with its writes kept.
+    with probe.app_context():
+        with unit.unit_of_work():
+            store.add_item(store.get_plan(probe_plan), GOAL, {"statement": "From a command"})
+            unit.after_commit(lambda: 1 / 0)
+        db.session.remove()
+    assert _goals(probe, probe_plan) == ["Written, then?", "From a command"]
+
+
 def test_a_deleted_plans_cached_documents_are_deleted_with_it(
     app: Flask, ctx: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

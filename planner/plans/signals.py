@@ -14,6 +14,7 @@ not use the request's database session (SQLAlchemy's `after_commit`), and should
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -21,6 +22,8 @@ from flask.signals import Namespace
 from sqlalchemy import event
 
 from planner.extensions import db
+
+log = logging.getLogger(__name__)
 
 _signals = Namespace()
 
@@ -53,7 +56,10 @@ def _send_committed(session: Any) -> None:
         return
     sender = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
     for plan_id, gone in pending.items():
-        (plan_deleted if gone else plan_changed).send(sender, plan_id=plan_id)
+        try:
+            (plan_deleted if gone else plan_changed).send(sender, plan_id=plan_id)
+        except Exception:  # the change is committed: a receiver that fails must not undo the request
+            log.exception("a receiver of %s for plan %s failed", "plan_deleted" if gone else "plan_changed", plan_id)
 
 
 @event.listens_for(db.session, "after_rollback")

@@ -36,7 +36,7 @@ def page(app: Flask, new_context: Callable[..., BrowserContext], live_server: st
 
 
 def test_add_opens_the_form_in_place_with_focus_and_cancel_gives_it_back(page: Page, plan: dict) -> None:
-    add = page.locator("#new-segment a[data-inline-edit]")  # hidden while its form is open
+    add = page.locator("#new-segment a[data-inline-edit]")  # the open form's title while it is open
     expect(add).to_have_text("Add an audience segment")
     expect(add).to_have_attribute("aria-expanded", "false")
     expect(page.locator("form[action$='/items/segment/new']")).to_have_count(0)  # not drawn until asked
@@ -46,10 +46,12 @@ def test_add_opens_the_form_in_place_with_focus_and_cancel_gives_it_back(page: P
     expect(form).to_be_visible()
     expect(form.get_by_label("Name", exact=True)).to_be_focused()
     expect(add).to_have_attribute("aria-expanded", "true")
+    expect(add).to_be_visible()  # what the form adds stays said above it
 
     form.get_by_role("link", name="Cancel").click()
     expect(page.locator("#new-segment .edit-inline")).to_have_count(0)
     expect(add).to_be_focused()
+    expect(add).to_have_attribute("aria-expanded", "false")
 
     add.click()
     form.get_by_label("Name", exact=True).fill("Retirees who fix things")
@@ -78,3 +80,14 @@ def test_a_draft_of_an_item_deleted_since_is_offered_to_the_add_form_opened_for_
     expect(add.locator(".draft-notice")).to_contain_text("no longer in the plan")
     add.get_by_role("button", name="Put it in this form").click()
     expect(add.get_by_label("What stops them taking part")).to_have_value("No time at all")
+
+
+def test_an_add_form_sent_back_empty_does_not_open_by_itself_next_time(page: Page, plan: dict) -> None:
+    page.locator("#new-segment a[data-inline-edit]").click()
+    form = page.locator("#new-segment form[action$='/items/segment/new']")
+    form.get_by_role("button", name="Add audience segment").click()
+    expect(page.locator("#new-segment")).to_contain_text("This is required.")
+    page.goto(f"/plans/{plan['id']}/steps/audiences")
+    page.wait_for_timeout(500)  # drafts are looked at once the page has loaded
+    expect(page.locator("#new-segment form")).to_have_count(0)
+    expect(page.locator("#new-segment a[data-inline-edit]")).to_have_attribute("aria-expanded", "false")
