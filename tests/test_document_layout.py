@@ -42,11 +42,12 @@ from tests.conftest import Web
 from tests.plan_factory import LARGE, large_plan, sized_plan
 from tests.test_document import PRINTED, example_pdf_bytes, squeezed
 
-# Once is enough: this module draws PDFs of documents, so it runs in the SQLite pass of `make test`
-# only, which keeps the two passes, side by side on two cores, within the suite's time.
+# Once is enough: this module draws PDFs of documents, so `make test` runs it in its PostgreSQL
+# pass only (the SQLite pass, which has the browser tests, is the longer of the two side by side
+# on two cores); run alone, on either database, it runs.
 pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")),
-    reason="draws PDFs of documents, where the database plays no part: runs in the SQLite pass",
+    os.environ.get("PLANNER_TEST_PASS") == "sqlite",
+    reason="draws PDFs of documents, where the database plays no part: runs in the PostgreSQL pass",
 )
 
 
