@@ -29,6 +29,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Wednesday evening there.
 AFTERNOON = datetime(2026, 12, 3, 17, 5)
 EARLY = datetime(2026, 12, 3, 5, 0)
+# An invitation's expiry must lie ahead of the real clock, or the members page no longer lists
+# it: the same moment of the day, ten years on (AFTERNOON itself passed at 17:05 on 3 Dec 2026).
+EXPIRY = datetime(2036, 12, 3, 17, 5)
 
 
 def drawn(app: Flask, moment: datetime, form: str = "datetime", zone: str | None = None) -> str:
@@ -72,14 +75,14 @@ def test_no_template_writes_a_time_itself() -> None:
 def test_pages_show_times_in_the_readers_zone(app: Flask, web: Web, example_plan: Any, owner: User) -> None:
     web.post(f"/plans/{example_plan.id}/invitations", {"role": "editor", "days": "7"})
     with app.app_context():
-        db.session.execute(update(Invitation).values(expires_at=AFTERNOON))
+        db.session.execute(update(Invitation).values(expires_at=EXPIRY))
         db.session.execute(update(Change).values(at=EARLY))
         db.session.commit()
         db.session.remove()
     web.client.set_cookie("tz", "America/Vancouver")
 
     members = web.get(f"/plans/{example_plan.id}/members").get_data(as_text=True)
-    assert ">3 Dec 2026, 09:05 PST</time>" in members  # the invitation's expiry
+    assert ">3 Dec 2036, 09:05 PST</time>" in members  # the invitation's expiry
     history = web.get(f"/plans/{example_plan.id}/history").get_data(as_text=True)
     assert ">Wednesday 2 December 2026</time>" in history and ">21:00 PST</time>" in history
     assert "Thursday 3 December" not in history
