@@ -148,6 +148,17 @@ def answer(ws: WorkshopSession, error: WorkshopError | None, back: str) -> Any:
     return redirect(url_for(back, code=ws.code))
 
 
+def _attempt(ws: WorkshopSession, back: str, run: Callable[[], Any]) -> Any:
+    """Run an action and answer it (`answer`). A refused action keeps nothing it wrote, even
+    when its answer is a redirect, which the request would otherwise commit."""
+    try:
+        run()
+    except WorkshopError as error:
+        db.session.rollback()
+        return answer(ws, error, back)
+    return answer(ws, None, back)
+
+
 def facilitator_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
     """A POST that changes the session, for the plan's facilitators only."""
 
@@ -156,12 +167,7 @@ def facilitator_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
         def view(code: str, **kwargs: Any) -> Any:
             ws = access.session_or_404(code)
             access.require(ws, "manage")
-            try:
-                action(ws, **kwargs)
-            except WorkshopError as error:
-                db.session.rollback()  # a refused action keeps nothing it wrote
-                return answer(ws, error, "workshop.console")
-            return answer(ws, None, "workshop.console")
+            return _attempt(ws, "workshop.console", lambda: action(ws, **kwargs))
 
         bp.post(rule)(code_lookup(view))
         return view
@@ -179,12 +185,7 @@ def participant_action(rule: str) -> Callable[[Callable[..., Any]], Any]:
             participant = access.current_participant(ws)
             if participant is None:
                 abort(403)
-            try:
-                action(ws, participant, **kwargs)
-            except WorkshopError as error:
-                db.session.rollback()  # a refused action keeps nothing it wrote
-                return answer(ws, error, "workshop.participate")
-            return answer(ws, None, "workshop.participate")
+            return _attempt(ws, "workshop.participate", lambda: action(ws, participant, **kwargs))
 
         bp.post(rule)(code_lookup(view))
         return view
