@@ -1,7 +1,9 @@
 """gunicorn settings for Planner: `gunicorn app:app` reads this file from the working directory.
 
-Threaded workers (`gthread`), because a workshop keeps one Server-Sent Events stream open per
-screen in the room (planner/workshop/live.py): a sync worker would be held by each one.  A PDF
+Threaded workers (gunicorn's `gthread`, with one change: planner/serving.py), because a workshop
+keeps one Server-Sent Events stream open per screen in the room (planner/workshop/live.py): a
+sync worker would be held by each one. A big room's streams go to the stream server instead
+(gunicorn.streams.conf.py), where a stream costs no thread.  A PDF
 of a large plan takes WeasyPrint tens of seconds of CPU; the app draws it in a separate render
 process per worker (planner/documents/render.py), so the worker's threads keep answering
 meanwhile.  docs/performance.md has the measurements behind these numbers.
@@ -21,7 +23,9 @@ import os
 bind = os.environ.get("PLANNER_BIND", "127.0.0.1:8000")
 # One worker per core: the work is CPU (templates, WeasyPrint), and threads cover the waiting.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "gthread"
+# gunicorn's threaded worker, with its closing of finished connections moved off the main loop,
+# where one client slow to close stalled the whole worker (planner/serving.py).
+worker_class = "planner.serving.ThreadWorker"
 # Enough for a workshop room's open streams plus the requests that come with them: each screen
 # in the room (phone, laptop, projector) holds one thread while its stream is open, so allow
 # (people + screens) / workers + 10. 32 suits a room of 40 on two workers; the 150-person load

@@ -1,9 +1,10 @@
 """Load on a live workshop: 150 participants (up to 1,000) join one session, add ideas and
 vote, while a projector follows the room.
 
-    .venv/bin/python bench/workshop_load.py                 # PostgreSQL + 2 gunicorn workers, ~2 minutes
+    .venv/bin/python bench/workshop_load.py                 # PostgreSQL, 2 app workers + the stream server, ~2 minutes
     .venv/bin/python bench/workshop_load.py --people 30     # a smaller room
-    .venv/bin/python bench/workshop_load.py --people 1000 --threads 700   # the room of 1,000
+    .venv/bin/python bench/workshop_load.py --people 1000   # the room of 1,000
+    .venv/bin/python bench/workshop_load.py --stream-workers 0 --threads 250   # streams in the app's threads
     .venv/bin/python bench/workshop_load.py --sqlite        # the embedded default: one process, SQLite
 
 What it does, all on 127.0.0.1, bounded in count and time, and stopping by itself:
@@ -11,7 +12,10 @@ What it does, all on 127.0.0.1, bounded in count and time, and stopping by itsel
 1. Starts a throwaway PostgreSQL cluster (initdb into a temporary directory, as the `postgres`
    user when run as root, on a free port), migrates it, and makes a facilitator, a plan and a
    workshop session through the app's own services.
-2. Starts gunicorn with the repository's gunicorn.conf.py (gthread), 2 workers.
+2. Starts gunicorn with the repository's gunicorn.conf.py (its threaded worker), 2 workers, and
+   the stream server (gunicorn.streams.conf.py: one gevent worker, `app:streams`), to which the
+   clients send their event streams, as deploy/nginx.conf does (`--stream-workers 0`: none, the
+   app's threads carry the streams).
 3. Opens the projector's event stream (Server-Sent Events, reconnecting as a browser does) and
    one stream per participant, so the server carries a real room's open connections.
 4. Every participant joins with a name (each from its own loopback address, as phones behind
@@ -46,6 +50,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +64,8 @@ HOST = "127.0.0.1"
 DEADLINE_SECONDS = 600  # the whole run stops by then, whatever happens
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# A card in a state's JSON, as the phone's page reads it to vote (planner/workshop/rules.py).
+CARD_NUMBER = re.compile(rb'\{"n":(\d+),"step"')
 ARRIVAL_GAP = 0.1  # seconds between two people joining (--arrival): 150 people in 15 s
 
 
@@ -179,15 +186,27 @@ def serve(command: list[str], port: int, database_url: str, log_name: str) -> It
 
 @contextlib.contextmanager
 def gunicorn(
-    database_url: str, workers: int, threads: int, worker_class: str = "gthread"
+    database_url: str, workers: int, threads: int, worker_class: str | None = None
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The repository's gunicorn.conf.py, with `workers` gthread workers of `threads` threads
-    (or another `worker_class`, such as gevent)."""
+    """The repository's gunicorn.conf.py (its threaded worker, planner/serving.py), with
+    `workers` workers of `threads` threads, or another `worker_class` (gthread: gunicorn's own)."""
     port = free_port()
     command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
     command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads)]
-    command += ["--worker-class", worker_class, "app:app"]
+    command += ["--worker-class", worker_class] if worker_class else []
+    command += ["app:app"]
     with serve(command, port, database_url, "planner-workshop-bench-gunicorn.log") as server:
+        yield port, server
+
+
+@contextlib.contextmanager
+def stream_server(database_url: str, workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The workshop's stream server (gunicorn.streams.conf.py, docs/workshop.md): the same app, in
+    gevent workers, serving only the event streams, as deploy/nginx.conf routes them."""
+    port = free_port()
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "gunicorn.streams.conf.py")]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "app:streams"]
+    with serve(command, port, database_url, "planner-workshop-bench-streams.log") as server:
         yield port, server
 
 
@@ -453,8 +472,10 @@ class Stream:
     """An EventSource: reads a workshop's event stream and reconnects with Last-Event-ID, as a
     browser does (after the `retry` the server asks for: 1 s)."""
 
-    def __init__(self, person: Person, path: str, on_state: Any = None) -> None:
+    def __init__(self, person: Person, path: str, on_state: Any = None, port: int | None = None) -> None:
         self.person, self.path, self.on_state = person, path, on_state
+        self.port = port or person.port  # the stream server's, when streams have a server of their own
+        self.numbers: set[bytes] = set()  # the cards' numbers this phone has seen, to vote on
         self.last_id = "0"
         self.states = 0
         self.received = 0  # bytes of the stream's body, chunk framing included
@@ -465,8 +486,10 @@ class Stream:
         while True:
             writer = None
             try:
-                reader, writer = await self.person.connect()
-                extra = {"Last-Event-ID": self.last_id, "Accept": "text/event-stream", "Connection": "close"}
+                reader, writer = await asyncio.open_connection(
+                    HOST, self.port, local_addr=(self.person.source, 0), limit=1 << 20
+                )
+                extra = {"Last-Event-ID": self.last_id, "Accept": "text/event-stream"}
                 writer.write(self.person.head("GET", self.path, extra))
                 async with asyncio.timeout(20) as deadline:
                     status, _ = await read_head(reader)
@@ -480,7 +503,11 @@ class Stream:
                     else:
                         await self.follow(reader, deadline, loop)
                 self.ended_by_server += 1
-                await asyncio.sleep(1)  # the `retry: 1000` the stream asks for
+                # The response is over: let the connection go, as a browser does, then wait the
+                # `retry: 1000` the stream asks for before the next one.
+                writer.close()
+                writer = None
+                await asyncio.sleep(1)
             except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as error:
                 stats.error(f"stream: {error!r}")
                 await asyncio.sleep(0.5)
@@ -497,6 +524,7 @@ class Stream:
             self.received += len(chunk)
             self.states += chunk.count(b"\nevent: state\n")
             block = tail + chunk
+            self.numbers.update(CARD_NUMBER.findall(block))
             where = block.rfind(b"\nid: ")
             end = block.find(b"\n", where + 5) if where >= 0 else -1
             if end >= 0:
@@ -535,13 +563,17 @@ class Projector:
         self.sent: dict[str, float] = {}
         self.seen: dict[str, float] = {}
         self.results_seen = asyncio.Event()
+        self.lags: list[float] = []
 
     def sending(self, text: str) -> None:
         self.sent[text] = time.monotonic()
 
     def on_state(self, data: str) -> None:
         now = time.monotonic()
-        view = json.loads(data)["view"]
+        state = json.loads(data)
+        # How long the state took from the server's hands to this client (the same machine's clock).
+        self.lags.append(time.time() - state["server_now"] / 1000)
+        view = state["view"]
         for idea in view["ideas"]:
             if idea["text"] not in self.seen:
                 self.seen[idea["text"]] = now
@@ -564,6 +596,7 @@ async def participant(
     streams: list[asyncio.Task[None]],
     stream_objects: list[Stream],
     changes: bool = True,
+    stream_port: int | None = None,
 ) -> None:
     # Each phone from its own loopback address (127.0.1.x): the whole 127/8 is this machine.
     person = Person(port, stats, source=f"127.0.{1 + index // 250}.{1 + index % 250}")
@@ -578,7 +611,7 @@ async def participant(
         status, _ = await person.request("GET", f"/workshop/{code}")  # the page, and its CSRF token
         # As the participant's page asks: changes since the state before, or (--whole-states)
         # the whole room each time, as before 2026-12-03.
-        stream = Stream(person, f"/workshop/{code}/events" + ("?changes=1" if changes else ""))
+        stream = Stream(person, f"/workshop/{code}/events" + ("?changes=1" if changes else ""), port=stream_port)
         stream_objects.append(stream)
         streams.append(asyncio.create_task(stream.run()))
         await asyncio.sleep(rng.uniform(3, 10))  # reading the prompt and typing the first card
@@ -597,8 +630,12 @@ async def participant(
         except TimeoutError:
             return
         await asyncio.sleep(rng.uniform(0, 3))
-        status, body = await person.request("GET", f"/workshop/{code}/state")
-        numbers = [i["n"] for i in json.loads(body)["view"]["ideas"]]
+        # The cards the phone's page holds from its stream, as a real page votes; the whole state
+        # only if the stream has brought none yet (1,000 phones asking for it at once is no room).
+        numbers = sorted(int(n) for n in stream.numbers)
+        if not numbers:
+            status, body = await person.request("GET", f"/workshop/{code}/state")
+            numbers = [i["n"] for i in json.loads(body)["view"]["ideas"]]
         for n in rng.sample(numbers, min(3, len(numbers))):
             form = {"idea": str(n), "change": "add"}
             status, body = await person.request("POST", f"/workshop/{code}/dots", form, True)
@@ -612,13 +649,20 @@ async def participant(
 
 
 async def run_room(
-    port: int, info: dict[str, Any], people: int, ideas: int, arrival: float, changes: bool = True
+    port: int,
+    info: dict[str, Any],
+    people: int,
+    ideas: int,
+    arrival: float,
+    changes: bool = True,
+    stream_port: int | None = None,
 ) -> dict[str, Any]:
     code = info["code"]
     stats = Stats()
     projector = Projector()
     screen = Person(port, stats)
-    projector_stream = Stream(screen, f"/workshop/{code}/events?as=projector&key={info['key']}", projector.on_state)
+    projector_path = f"/workshop/{code}/events?as=projector&key={info['key']}"
+    projector_stream = Stream(screen, projector_path, projector.on_state, port=stream_port)
     streams = [asyncio.create_task(projector_stream.run())]
     facilitator = Person(port, stats)
     await facilitator.request("GET", "/login")  # the log-in form, as the facilitator would
@@ -633,7 +677,7 @@ async def run_room(
     tasks = []
     started = time.monotonic()
     for i in range(people):
-        args = (i, port, code, stats, projector, ideas, voting_open, streams, phones, changes)
+        args = (i, port, code, stats, projector, ideas, voting_open, streams, phones, changes, stream_port)
         tasks.append(asyncio.create_task(participant(*args)))
         await asyncio.sleep(arrival)  # people scan the QR code over a while, not in one instant
     # Voting opens once the ideas are in (or after a generous wait).
@@ -682,6 +726,8 @@ async def run_room(
         "errors": stats.errors,
         "post_p50": statistics.median(stats.posts) if stats.posts else float("nan"),
         "post_p95": percentile(stats.posts, 95) if stats.posts else float("nan"),
+        "lag_p50": statistics.median(projector.lags) if projector.lags else float("nan"),
+        "lag_p95": percentile(projector.lags, 95) if projector.lags else float("nan"),
         "requests": stats.requests,
         "projector_states": projector_stream.states,
         "phone_states": sum(s.states for s in phones),
@@ -710,7 +756,15 @@ def main() -> None:
     parser.add_argument(
         "--arrival", type=float, default=ARRIVAL_GAP, help="seconds between two people joining (0.02: a stampede)"
     )
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn's worker class (gthread, gevent)")
+    parser.add_argument(
+        "--worker-class", help="gunicorn's worker class instead of gunicorn.conf.py's (gthread: gunicorn's own; gevent)"
+    )
+    parser.add_argument(
+        "--stream-workers",
+        type=int,
+        default=1,
+        help="workers of the stream server (gunicorn.streams.conf.py); 0: the app's own workers carry the streams",
+    )
     parser.add_argument("--sqlite", action="store_true", help="the embedded default: flask run and SQLite")
     parser.add_argument(
         "--whole-states", action="store_true", help="phones ask for the whole room each time, not the changes"
@@ -730,19 +784,29 @@ def main() -> None:
             database_url = stack.enter_context(postgres())
             info = prepare(database_url, args.people)
             port, server = stack.enter_context(gunicorn(database_url, args.workers, args.threads, args.worker_class))
-            if args.worker_class == "gthread":
+            if args.worker_class is None:
+                setup = f"gunicorn, {args.workers} workers (gunicorn.conf.py's) x {args.threads} threads, PostgreSQL"
+            elif args.worker_class == "gthread":
                 setup = f"gunicorn, {args.workers} gthread workers x {args.threads} threads, PostgreSQL"
             else:
                 setup = f"gunicorn, {args.workers} {args.worker_class} workers, PostgreSQL"
+        stream_port = None
+        roots = {"app": server.pid}
+        if args.stream_workers and not args.sqlite:
+            stream_port, streams = stack.enter_context(stream_server(database_url, args.stream_workers))
+            roots["streams"] = streams.pid
+            setup += f"; streams: {args.stream_workers} gevent worker(s)"
+            warm_up(stream_port)
         warm_up(port)
         pg = None if args.sqlite else postmaster_pid(database_url)
-        roots = {"app": server.pid, **({"postgres": pg} if pg else {})}
+        roots.update({"postgres": pg} if pg else {})
         cpu_before = {name: cpu_seconds(process_tree(pid)) for name, pid in roots.items()}
         sampler = Sampler(roots)
         sampler.start()
         client_before = sum(os.times()[:2])
         load_before = os.getloadavg()[0]
-        result = asyncio.run(run_room(port, info, args.people, args.ideas, args.arrival, not args.whole_states))
+        room = run_room(port, info, args.people, args.ideas, args.arrival, not args.whole_states, stream_port)
+        result = asyncio.run(room)
         client_cpu = sum(os.times()[:2]) - client_before
         sampler.stop.set()
         load_after = os.getloadavg()[0]
@@ -762,6 +826,8 @@ def main() -> None:
     )
     post = f"{result['post_p50'] * 1000:.0f} / {result['post_p95'] * 1000:.0f} ms"
     print(f"| adding an idea (POST to response), p50 / p95 | {post} |")
+    lag = f"{result['lag_p50'] * 1000:.0f} / {result['lag_p95'] * 1000:.0f} ms"
+    print(f"| a state from the server's hands to the projector's client, p50 / p95 | {lag} |")
     print(f"| dots placed | {result['dots']} |")
     print(f"| HTTP requests (besides streams) | {result['requests']} in {wall:.0f} s |")
     print(f"| states the projector received | {result['projector_states']} |")
@@ -776,9 +842,10 @@ def main() -> None:
     print(f"| load client CPU (this script, same machine) | {client_cpu:.1f} s ({share:.0f}% of one core) |")
     print(f"| machine load average (1 min), before / after | {load_before:.1f} / {load_after:.1f} |")
     if result["errors"]:
-        print("\nErrors (first 10):")
-        for error in result["errors"][:10]:
-            print(f"- {error}")
+        print("\nErrors, by kind:")
+        kinds = Counter(re.sub(r"\d+", "N", error)[:100] for error in result["errors"])
+        for kind, count in kinds.most_common(10):
+            print(f"- {count} x {kind}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "security": 1,
     "ops": 1,
     "sqlite": 1,
+    "serving": 1,  # gunicorn's worker and the stream server's front door; the app never imports it
     # 2: the tables every part shares.
     "models": 2,
     # 3: people: accounts, sessions, memberships, who may do what in a plan.

@@ -74,8 +74,11 @@ def example_environment() -> dict[str, str]:
 # ---------------------------------------------------------------- nginx.conf, rendered
 
 
-def render_nginx_conf(tmp: Path, *, http_port: int, https_port: int, gunicorn_port: int) -> str:
-    """deploy/nginx.conf with this machine's ports and paths, every other line as written."""
+def render_nginx_conf(
+    tmp: Path, *, http_port: int, https_port: int, gunicorn_port: int, streams_port: int | None = None
+) -> str:
+    """deploy/nginx.conf with this machine's ports and paths, every other line as written. The
+    stream server's port is `streams_port` (by default the app's own: no stream server)."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = {
         "worker_processes auto;": "worker_processes 1;\ndaemon off;" + ("\nuser root;" if os.getuid() == 0 else ""),
@@ -87,7 +90,8 @@ def render_nginx_conf(tmp: Path, *, http_port: int, https_port: int, gunicorn_po
                 f"    {kind}_temp_path {tmp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
             )
         ),
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{gunicorn_port};",
+        "server 127.0.0.1:8001;": f"server 127.0.0.1:{streams_port or gunicorn_port};",
+        "server 127.0.0.1:8000": f"server 127.0.0.1:{gunicorn_port}",
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         "server_name planner.example.org;": "server_name localhost;",
@@ -258,6 +262,16 @@ class Browser:
         self.last = response.url
         return response
 
+    def stream(self, path: str) -> str:
+        """The first event of an event stream (up to its blank line), then the connection closed."""
+        req = urllib.request.Request(self.base + path, headers={"Referer": self.last, "Accept": "text/event-stream"})
+        with self.opener.open(req, timeout=20) as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+            lines = []
+            while (line := response.readline().decode()) not in ("\n", ""):
+                lines.append(line)
+        return "".join(lines)
+
     def csrf_token(self, page: Any) -> str:
         return re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
 
@@ -276,7 +290,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     processes: dict[str, subprocess.Popen[Any]] = {}
     try:
-        gunicorn_port, http_port, https_port = free_port(), free_port(), free_port()
+        gunicorn_port, streams_port, http_port, https_port = free_port(), free_port(), free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "TEST_", "FLASK_"))}
         env.update({k: v for k, v in example_environment().items() if not k.startswith("MAIL_")})
         database_url = admin_url.set(drivername="postgresql", database=name, query={"connect_timeout": "5"})
@@ -286,6 +300,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
             BASE_URL=f"https://localhost:{https_port}",
             PDF_CACHE_DIR=str(tmp_path / "pdf-cache"),
             PLANNER_BIND=f"127.0.0.1:{gunicorn_port}",
+            PLANNER_STREAMS_BIND=f"127.0.0.1:{streams_port}",
             PLANNER_THREADS="4",
         )
         assert env["BEHIND_PROXY"] == "1" and env["SESSION_COOKIE_SECURE"] == "1"
@@ -314,6 +329,15 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 stderr=subprocess.STDOUT,
             )
         processes["gunicorn"] = gunicorn
+        streams_log = tmp_path / "streams.log"
+        with streams_log.open("w") as out:
+            processes["streams"] = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", "gunicorn.streams.conf.py", "app:streams"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
         key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
         subprocess.run(
@@ -327,7 +351,13 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         )
         conf = tmp_path / "nginx.conf"
         conf.write_text(
-            render_nginx_conf(tmp_path, http_port=http_port, https_port=https_port, gunicorn_port=gunicorn_port)
+            render_nginx_conf(
+                tmp_path,
+                http_port=http_port,
+                https_port=https_port,
+                gunicorn_port=gunicorn_port,
+                streams_port=streams_port,
+            )
         )
         nginx_log = tmp_path / "nginx-error.log"
         nginx_log.touch()
@@ -342,16 +372,20 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert create.returncode == 0, output
         wait_for_port(https_port, nginx, nginx_log)
         wait_for_port(gunicorn_port, gunicorn, gunicorn_log)
+        wait_for_port(streams_port, processes["streams"], streams_log)
         yield {
             "browser": Browser(f"https://localhost:{https_port}", tmp_path / "cert.pem"),
             "http_port": http_port,
             "gunicorn_log": gunicorn_log,
+            "streams_log": streams_log,
+            "streams_port": streams_port,
             "nginx_access_log": tmp_path / "nginx-access.log",
         }
     finally:
         # nginx: SIGTERM is its fast shutdown. gunicorn: SIGINT is (SIGTERM would wait for
         # the workers' keep-alive connections).
-        quick = {"nginx": signal.SIGTERM, "gunicorn": signal.SIGINT, "user create": signal.SIGTERM}
+        quick = {"nginx": signal.SIGTERM, "user create": signal.SIGTERM}
+        quick |= {"gunicorn": signal.SIGINT, "streams": signal.SIGINT}
         for name, process in processes.items():
             if process.poll() is None:
                 process.send_signal(quick[name])
@@ -413,6 +447,23 @@ def test_the_recipe_serves_a_whole_session_through_nginx(deployment: dict[str, A
     assert json.loads(exported.body)["plan"]["goals"][0]["statement"] == "Hear from 30 neighbours"
     pdf = web.request(f"/plans/{plan_id}/document.pdf")
     assert pdf.status == 200 and pdf.body.startswith(b"%PDF")
+
+    # A workshop: its console from the app's workers, its live stream from the stream server.
+    sessions = web.request(f"/plans/{plan_id}/workshops")
+    console = web.request(f"/plans/{plan_id}/workshops", {"step": "audiences", "csrf_token": web.csrf_token(sessions)})
+    assert console.status == 200 and "/console" in console.url, console.text[:500]
+    code = console.url.rsplit("/", 2)[-2]
+    first_event = web.stream(f"/workshop/{code}/events?as=facilitator")
+    assert first_event.startswith("retry: 1000\nevent: hello"), first_event
+    served_by_streams = request_log_lines(deployment["streams_log"])
+    assert any("GET /workshop/<code>/events 200" in line for line in served_by_streams), served_by_streams
+    assert not any("/events" in line for line in request_log_lines(deployment["gunicorn_log"]))
+    # The stream server carries the streams and nothing else, even asked directly.
+    direct = urllib.request.urlopen(f"http://127.0.0.1:{deployment['streams_port']}/healthz", timeout=10)
+    assert json.loads(direct.read()) == {"status": "ok", "database": "ok"}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{deployment['streams_port']}/plans/{plan_id}", timeout=10)
+    assert refused.value.code == 404 and b"live streams only" in refused.value.read()
 
     # Static files come from nginx itself.
     css = web.request("/static/app.css")

@@ -52,17 +52,25 @@ CLOSED_RETRY_MS = 60_000
 
 
 class Ticket:
-    """One open stream, as the watcher counts it: whose it is, and whether a cap closed it."""
+    """One open stream, as the watcher counts it: whose it is, whether a cap closed it, and for a
+    phone, what it last heard (`pace`) and when it may hear new cards and dots again (`due`)."""
 
-    __slots__ = ("closed", "session_id", "viewer", "wake")
+    __slots__ = ("closed", "code", "due", "napping", "pace", "phone", "session_id", "viewer", "wake")
 
-    def __init__(self, session_id: int, viewer: tuple[str, int | str]) -> None:
+    def __init__(self, session_id: int, viewer: tuple[str, int | str], code: str = "", phone: bool = False) -> None:
         self.session_id = session_id
         self.viewer = viewer
+        self.code = code
         self.closed: str | None = None  # why a cap ended this stream
         # Each stream waits on an event of its own: a room's hundreds of streams woken at once
         # then do not queue, one after another, for the one lock of a shared condition.
         self.wake = threading.Event()
+        # A phone's stream is woken for a new revision only once its gap has passed (`due`), or
+        # at once when what it must hear at once (`rules.pace`) moved on from what it last sent.
+        self.phone = phone
+        self.due = 0.0
+        self.pace: str | None = None  # none sent yet: the first state goes at once
+        self.napping = False  # asleep until `due`, knowing of a newer revision already
 
 
 class Watcher:
@@ -73,7 +81,7 @@ class Watcher:
         self.interval = float(app.config.get("WORKSHOP_POLL_SECONDS", 0.3))
         self.pid = os.getpid()
         self.cond = threading.Condition()
-        self.waiting: dict[int, set[threading.Event]] = {}  # session id -> the streams waiting on it
+        self.waiting: dict[int, set[Ticket]] = {}  # session id -> the streams waiting on it
         self.known: dict[int, int] = {}  # session id -> latest revision seen
         self.thread: threading.Thread | None = None
         self.notified_at = 0.0
@@ -81,15 +89,18 @@ class Watcher:
         self.poked_at: dict[int, float] = {}  # session id -> when this process last committed to it
         self.streams: dict[Ticket, None] = {}  # the open streams, oldest first
         self.open_in: dict[int, int] = {}  # session id -> how many streams are open on it
+        # session id -> (revision, pace) of the newest state this process built: whether a
+        # phone must hear a new revision at once (Ticket.pace), without waking it to find out.
+        self.paces: dict[int, tuple[int, str]] = {}
 
-    def open(self, session_id: int, viewer: tuple[str, int | str]) -> Ticket:
+    def open(self, session_id: int, viewer: tuple[str, int | str], code: str = "", phone: bool = False) -> Ticket:
         """Count a new stream in. Past a cap, the oldest stream of the viewer, of the session or
         of the process ends: a new tab or a reconnecting phone always gets the stream it asks for."""
         config = self.app.config
         per_viewer = int(config.get("WORKSHOP_STREAMS_PER_PARTICIPANT", 4))
         per_session = int(config.get("WORKSHOP_STREAMS_PER_SESSION", 1200))
         per_process = int(config.get("WORKSHOP_STREAMS_PER_PROCESS", 0))  # 0: no ceiling
-        ticket = Ticket(session_id, viewer)
+        ticket = Ticket(session_id, viewer, code, phone)
         with self.cond:
             self.streams[ticket] = None
             self.open_in[session_id] = self.open_in.get(session_id, 0) + 1
@@ -138,33 +149,51 @@ class Watcher:
         closes `ticket`. Returns the newest revision known (which may still be `since`), or None
         if the session is gone."""
         deadline = time.monotonic() + timeout
-        wake = ticket.wake if ticket is not None else threading.Event()
+        if ticket is None:
+            ticket = Ticket(session_id, ("waiting", 0))
+        wake = ticket.wake
         with self.cond:
-            self.waiting.setdefault(session_id, set()).add(wake)
+            self.waiting.setdefault(session_id, set()).add(ticket)
             self._ensure_thread()
             self.cond.notify_all()  # an idle watcher thread waits on this: start polling now
         try:
             while True:
                 wake.clear()  # before looking: a wake-up from now on is not lost
-                if ticket is not None and ticket.closed:
+                if ticket.closed:
                     return since
                 known = self.known.get(session_id)
                 if known == GONE:
                     return None
+                now = time.monotonic()
+                remaining = deadline - now
+                ticket.napping = False
                 if known is not None and known > since:
-                    return known
-                remaining = deadline - time.monotonic()
+                    if self._wanted(ticket, now):
+                        return known
+                    # A phone within its gap, and nothing it must hear at once: sleep until its
+                    # turn (or its deadline), unless the watcher wakes it for something urgent.
+                    remaining = min(remaining, ticket.due - now)
+                    ticket.napping = True
                 if remaining <= 0:
                     return since
                 wake.wait(remaining)
         finally:
             with self.cond:
                 waiting = self.waiting.get(session_id, set())
-                waiting.discard(wake)
+                waiting.discard(ticket)
                 if not waiting:
                     self.waiting.pop(session_id, None)
                     self.known.pop(session_id, None)
                     self.poked_at.pop(session_id, None)
+                    self.paces.pop(session_id, None)
+
+    def _wanted(self, ticket: Ticket, now: float) -> bool:
+        """Whether a stream wants the session's newest revision now: a screen always; a phone once
+        its gap has passed, or when the room moved on in what a phone must hear at once."""
+        if not ticket.phone or ticket.pace is None or now >= ticket.due:
+            return True
+        newest = self.paces.get(ticket.session_id)
+        return newest is not None and newest[1] != ticket.pace
 
     def poke(self, session_id: int, revision: int) -> None:
         """This process just committed `revision`: wake its streams without waiting for a poll,
@@ -186,8 +215,13 @@ class Watcher:
             return
         self.notified_at, self.pending = now, False
         for waiting in self.waiting.values():
-            for wake in waiting:
-                wake.set()
+            for ticket in waiting:
+                # A phone asleep until its turn stays asleep: in a room of 1,000, waking every
+                # stream for each new card kept the process busy waking streams with nothing to
+                # send. One that does not know of a newer revision yet is woken once, to set its
+                # alarm for its turn.
+                if not ticket.napping or self._wanted(ticket, now):
+                    ticket.wake.set()
 
     def _ensure_thread(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -215,8 +249,9 @@ class Watcher:
                 log.exception("workshop watcher could not read revisions")
                 time.sleep(1)
                 continue
+            paced = self._pace(ids)
             with self.cond:
-                changed = False
+                changed = paced
                 for session_id in ids:
                     new = found.get(session_id, GONE)
                     old = self.known.get(session_id)
@@ -232,6 +267,32 @@ class Watcher:
                 if changed or self.pending:
                     self._notify()
             time.sleep(self.interval)
+
+    def _pace(self, ids: list[int]) -> bool:
+        """For each session with phones waiting within their gap, the pace of its newest revision
+        (built once per revision per process, as the streams would build it): whether it moved,
+        so that those phones are woken for what they must hear at once, and only then."""
+        from planner.workshop.state import stream_entry
+
+        moved = False
+        for session_id in ids:
+            with self.cond:
+                known = self.known.get(session_id)
+                held = self.paces.get(session_id)
+                phones = [t for t in self.waiting.get(session_id, ()) if t.phone and t.pace is not None]
+            if not phones or known is None or known == GONE or (held is not None and held[0] >= known):
+                continue
+            try:
+                entry = stream_entry(self.app, session_id, phones[0].code, known)
+            except Exception:  # as for the revisions: the next poll tries again
+                log.exception("workshop watcher could not read a session's state")
+                continue
+            if entry is None:
+                continue
+            with self.cond:
+                self.paces[session_id] = (entry.revision, entry.pace)
+            moved = moved or held is None or held[1] != entry.pace
+        return moved
 
 
 _watchers_lock = threading.Lock()
@@ -305,7 +366,7 @@ def event_stream(
     are only ever sent against a state this very process sent (`held_from`, from the
     reconnecting browser's `Last-Event-ID`). Otherwise the first state is whole."""
     watch = watcher(app)
-    ticket = watch.open(session_id, viewer or ("participant", participant_id or 0))
+    ticket = watch.open(session_id, viewer or ("participant", participant_id or 0), code, participant_id is not None)
     try:
         yield from _events(app, watch, ticket, code, audience, participant_id, since, changes, held_from)
     finally:
@@ -427,6 +488,8 @@ def _events(
         frame = _changes_frame(entry, revision, run) if changes and held_from == run and revision > 0 else None
         held, revision, sent_pace, held_from = 0, built, entry.pace, run
         last_sent = time.monotonic()
+        if participant_id is not None:
+            ticket.pace, ticket.due = entry.pace, last_sent + gap
         # The same bytes object for every stream of the room (or every phone that held the same state).
         yield frame or _frame(entry, audience, run)
         yield _ending(entry, participant_id)
