@@ -243,13 +243,14 @@ def add_item(plan_id: int, entity_name: str):
     plan = plan_or_404(plan_id, "edit")
     entity = _entity_or_404(entity_name)
     step = STEP_OF_ENTITY[entity.name]
-    # What the form offers (and so validates) is read alone, not the whole plan.
-    form = form_class(entity.fields, store.form_doc(plan, entity))(prefix=f"new-{entity.name}")
+    # What the form offers (and so validates) is read alone, not the whole plan, and once.
+    read = store.form_read(plan, entity)
+    form = form_class(entity.fields, read.doc)(prefix=f"new-{entity.name}")
     if not form.validate():
         # Shown again in place, on the step page, with what the person typed.
         return _render_step(plan, store.page_doc(plan), step, (f"new-{entity.name}", form), 422)
     try:
-        item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user)
+        item = store.add_item(plan, entity, values_from(form, entity.fields), actor=current_user, read=read)
     except store.TooManyItems as full:
         # Said on the add form, beside the item's name, with what the person typed kept.
         form[entity.title_field].errors.append(str(full))
@@ -267,10 +268,12 @@ def update_item(plan_id: int, entity_name: str, key: str):
     if conflicts.discarded():
         flash(f"Kept the saved {entity.label.lower()}; your changes were dropped.", "success")
         return redirect(_step_url(plan_id, step, form_id))
-    doc = store.form_doc(plan, entity, key)
+    # What the form offers and the item as saved, read once: the save writes from this read.
+    read = store.form_read(plan, entity, key)
+    doc = read.doc
     form = form_class(entity.fields, doc)(prefix=form_id)
     try:
-        if not any(i["key"] == key for i in view.items(doc, entity)):
+        if read.obj is None:
             store.get_item(plan, entity, key)  # raises ItemGone: who deleted it, if anyone did
         if not form.validate():
             return _render_step(plan, store.page_doc(plan), step, (form_id, form), 422)
@@ -281,6 +284,7 @@ def update_item(plan_id: int, entity_name: str, key: str):
             conflicts.chosen(values_from(form, entity.fields)),
             actor=current_user,
             base_version=conflicts.base_version(),
+            read=read,
         )
     except store.ItemGone as gone:
         if gone.deletion is None:

@@ -31,7 +31,9 @@ restored with the same key, so a version number names one state in the key's his
 from planner.plans.store.codec import plain_value
 from planner.plans.store.journal import field_labels
 from planner.plans.store.reading import (
+    FormRead,
     form_doc,
+    form_read,
     get_item,
     get_plan,
     item_version,
@@ -61,6 +63,7 @@ __all__ = [
     "Conflict",
     "Edit",
     "EditConflict",
+    "FormRead",
     "ItemGone",
     "NotFound",
     "RestoreRefused",
@@ -75,6 +78,7 @@ __all__ = [
     "duplicate_plan",
     "field_labels",
     "form_doc",
+    "form_read",
     "get_change",
     "get_item",
     "get_plan",

@@ -28,7 +28,7 @@ from planner.plans.store.cascade import Cleared, cascade
 from planner.plans.store.codec import plain_value, stored
 from planner.plans.store.journal import field_labels, item_change, named, plan_change, touch
 from planner.plans.store.merging import changed_fields, in_saved_order, merge_edit
-from planner.plans.store.reading import get_item, item_record, item_versions, load_doc, plan_record
+from planner.plans.store.reading import FormRead, get_item, item_record, item_versions, load_doc, plan_record
 from planner.plans.store.results import NotFound, Saved, TooManyItems
 from planner.plans.store.rows import insert_item, keys_of, next_key, ref_ids, write_values
 
@@ -39,11 +39,11 @@ RETRIES = 3
 def _retrying(write: Any) -> Any:
     """Run a write again when another save got in first: the next try merges with it. Each try
     is a savepoint: a lost race undoes that try alone, and the next reads afresh what the other
-    save wrote."""
+    save wrote. `write(attempt)` is told which try it is (0 for the first)."""
     for attempt in range(RETRIES):
         try:
             with db.session.begin_nested():
-                result = write()
+                result = write(attempt)
         except StaleDataError:
             db.session.expire_all()  # what this try read is stale: read it again
             if attempt == RETRIES - 1:
@@ -65,7 +65,7 @@ def update_plan_fields(
 ) -> Saved:
     """Save some of the plan's own fields. With `base_version` (the `fields_version` the form
     was based on), others' changes since are merged, or `EditConflict` is raised."""
-    return _retrying(lambda: _update_plan_fields(plan, values, actor, base_version))
+    return _retrying(lambda _attempt: _update_plan_fields(plan, values, actor, base_version))
 
 
 def _update_plan_fields(plan: Any, values: dict[str, Any], actor: Any, base_version: int | None) -> Saved:
@@ -101,15 +101,28 @@ def _update_plan_fields(plan: Any, values: dict[str, Any], actor: Any, base_vers
     return _saved(plan, changed, merged)
 
 
-def add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any = None, *, source: str | None = None) -> Any:
+def add_item(
+    plan: Any,
+    entity: Entity,
+    values: dict[str, Any],
+    actor: Any = None,
+    *,
+    source: str | None = None,
+    read: FormRead | None = None,
+) -> Any:
     """Add an item; `source` says where it came from when it was not typed in (a workshop idea).
-    Two people adding at once may pick the same new key: the second then takes the next one."""
+    Two people adding at once may pick the same new key: the second then takes the next one.
+    `read`: what the add form offered, read in this transaction (`reading.form_read`); the first
+    try takes the ids of the items it refers to from there instead of reading them again."""
     if values.get("key") and (problem := key_problem(values["key"])):
         raise ValueError(f"key {values['key']!r} {problem}")
+    if read is not None and read.entity is not entity:
+        raise ValueError(f"read: not the form of {entity.name}")
     for attempt in range(RETRIES):
         try:
             with db.session.begin_nested():  # a key taken meanwhile undoes this try alone
-                obj = _add_item(plan, entity, values, actor, source)
+                ids = read.ids if read is not None and attempt == 0 else ref_ids(plan.id, entity)
+                obj = _add_item(plan, entity, values, actor, source, ids)
         except TooManyItems:
             if not unit.in_unit():
                 db.session.rollback()  # and the plan's row with it (a request's ends with the request)
@@ -123,9 +136,10 @@ def add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any = Non
     raise AssertionError("unreachable")
 
 
-def _add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any, source: str | None) -> Any:
+def _add_item(
+    plan: Any, entity: Entity, values: dict[str, Any], actor: Any, source: str | None, ids: dict[str, dict[str, int]]
+) -> Any:
     key = values.get("key") or next_key(plan.id, entity)
-    ids = ref_ids(plan.id, entity)
     obj = insert_item(plan, entity, key, values, ids)
     after = {"key": key, **{f.name: plain_value(f, values.get(f.name, f.empty())) for f in entity.fields}}
     summary = f"Added {named(entity, after)}"
@@ -134,19 +148,42 @@ def _add_item(plan: Any, entity: Entity, values: dict[str, Any], actor: Any, sou
 
 
 def update_item(
-    plan: Any, entity: Entity, key: str, values: dict[str, Any], actor: Any = None, *, base_version: int | None = None
+    plan: Any,
+    entity: Entity,
+    key: str,
+    values: dict[str, Any],
+    actor: Any = None,
+    *,
+    base_version: int | None = None,
+    read: FormRead | None = None,
 ) -> Saved:
     """Save some fields of an item. With `base_version` (the version the form was based on),
-    others' changes since are merged, or `EditConflict` is raised; `ItemGone` if it was deleted."""
-    return _retrying(lambda: _update_item(plan, entity, key, values, actor, base_version))
+    others' changes since are merged, or `EditConflict` is raised; `ItemGone` if it was deleted.
+    `read`: the item as its form read it in this transaction (`reading.form_read`); the first
+    try writes from it instead of reading it again. A save in between cannot be undone by
+    that: the item's row is written only at the version read (else the next try reads afresh)."""
+    if read is not None and (read.entity is not entity or read.key != key or read.obj is None):
+        raise ValueError(f"read: not the form of {entity.name} {key!r}")
+    return _retrying(
+        lambda attempt: _update_item(plan, entity, key, values, actor, base_version, read if attempt == 0 else None)
+    )
 
 
 def _update_item(
-    plan: Any, entity: Entity, key: str, values: dict[str, Any], actor: Any, base_version: int | None
+    plan: Any,
+    entity: Entity,
+    key: str,
+    values: dict[str, Any],
+    actor: Any,
+    base_version: int | None,
+    read: FormRead | None,
 ) -> Saved:
-    obj = get_item(plan, entity, key)
-    ids = ref_ids(plan.id, entity)
-    current = item_record(entity, obj, keys_of(ids))
+    if read is not None:
+        obj, ids, current = read.obj, read.ids, dict(read.doc[entity.collection][0])
+    else:
+        obj = get_item(plan, entity, key)
+        ids = ref_ids(plan.id, entity)
+        current = item_record(entity, obj, keys_of(ids))
     fields = [f for f in entity.fields if f.name in values]
     mine = in_saved_order(fields, {f.name: plain_value(f, values[f.name]) for f in fields}, current)
     apply, merged = merge_edit(plan.id, entity, key, fields, base_version, obj.version, current, mine)
