@@ -14,7 +14,8 @@
    then `--downloads` more alternating with the same bytes sent as a plain static file by the
    same server (`/bench/plain.pdf`, `send_from_directory`).  Goal: at most 1.5x the static file.
    Nothing else asks for the PDF between the edit and the download: it is ready only if the
-   background drew it.
+   background drew it.  Every download carries the cookie the server's log-in page gave the
+   bench (`log_in`), as a browser's do.
 2. **Cold render**, reusing `bench/pdf_bench.py`: the app's PDF route with the cache off against
    WeasyPrint alone on the same HTML, alternating run by run.  Goal: at most 1.15x.
 
@@ -27,14 +28,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +48,7 @@ from bench import pdf_bench  # noqa: E402  (after the path: run as a script from
 from bench.pdf_bench import median, ms, secs  # noqa: E402
 
 PLANS = ("example", "large")
+LOG_IN = ("bench@example.org", "bench bench")  # the person `pdf_bench.prepare_database` makes
 
 
 def snapshot(workdir: Path) -> Path:
@@ -76,6 +82,38 @@ def edit(app: Any, plan_id: int, n: int) -> None:
 
     with app.app_context():
         store.update_plan_fields(store.get_plan(plan_id), {"mission": f"Round {n} of the readiness bench"})
+
+
+def log_in(port: int) -> str:
+    """The session cookie a browser holds once it has logged in on the server's log-in page, as
+    a `Cookie` header's value: what a person's downloads carry.  (A cookie signed outside the
+    server lacks Flask-Login's mark of the browser it was made for, so the server would answer
+    every download with a new cookie, which this client never takes: a cost no browser pays.)"""
+
+    def send(method: str, path: str, body: str = "", cookie: str = "") -> tuple[int, bytes, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Cookie": cookie} if cookie else {}
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body or None, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read(), response.getheader("Set-Cookie") or ""
+        finally:
+            conn.close()
+
+    def session_of(set_cookie: str) -> str:
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(set_cookie)
+        return f"session={jar['session'].value}"
+
+    status, page, set_cookie = send("GET", "/login")
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert status == 200 and token and set_cookie, (status, set_cookie)
+    form = urlencode({"csrf_token": token.group(1).decode(), "email": LOG_IN[0], "password": LOG_IN[1]})
+    status, _, set_cookie = send("POST", "/login", form, session_of(set_cookie))
+    assert status == 302 and set_cookie, f"the bench's log-in was refused ({status})"
+    return session_of(set_cookie)
 
 
 def get_pdf(port: int, path: str, *, wait: bool = False) -> tuple[float, bytes]:
@@ -153,6 +191,7 @@ def measure_ready(
                 raise RuntimeError("the background did not draw the new plans within 10 minutes")
             time.sleep(0.5)
         results["first_drawn_after"] = time.time() - started
+        pdf_bench.COOKIE["Cookie"] = log_in(port)  # every download from here on, as a browser sends it
         n = 0
         for name in PLANS:
             results["plans"][name] = []

@@ -461,11 +461,26 @@ class PdfCache:
         return fh
 
 
+_CACHE_EXTENSION = "planner_pdf_cache"
+
+
 def pdf_cache(app: Flask | None = None) -> PdfCache | None:
-    """The app's document cache, or None when `PDF_CACHE_DIR` is empty (caching switched off)."""
+    """The app's document cache, or None when `PDF_CACHE_DIR` is empty (caching switched off).
+
+    Made once per setting and kept (resolving the directory's path costs system calls that a
+    cached download would otherwise pay two or three times): the object holds nothing but its
+    directory and limits, so every thread may share it; a changed setting makes a new one."""
     app = app or current_app
     directory = app.config.get("PDF_CACHE_DIR")
-    return PdfCache(directory, render_limits(app)) if directory else None
+    if not directory:
+        return None
+    limits = render_limits(app)
+    known = app.extensions.get(_CACHE_EXTENSION)
+    if known is not None and known[0] == (directory, limits):
+        return known[1]
+    made = PdfCache(directory, limits)
+    app.extensions[_CACHE_EXTENSION] = ((directory, limits), made)
+    return made
 
 
 @plan_deleted.connect

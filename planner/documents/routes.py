@@ -85,6 +85,9 @@ def pdf(plan_id: int) -> Response:
             return _attachment(io.BytesIO(render()), PDF_MIMETYPE, filename, key)
         except PdfTooLong as error:
             return _not_drawn(plan, error.limit)
+    # Drawn already (ahead, or by an earlier download): a file sent, and nothing else to ask.
+    if (drawn := pdf_cache.open(key)) is not None:
+        return _attachment(drawn, PDF_MIMETYPE, filename, key)
     if failure := pdf_cache.failure(key):
         return _not_drawn(plan, failure)
     if prerender.background(current_app):
