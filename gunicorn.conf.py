@@ -1,6 +1,6 @@
 """gunicorn settings for Planner: `gunicorn app:app` reads this file from the working directory.
 
-Threaded workers (gunicorn's `gthread`, with one change: planner/serving.py), because a workshop
+Threaded workers (gunicorn's `gthread`, with one change: `ThreadWorker` below), because a workshop
 keeps one Server-Sent Events stream open per screen in the room (planner/workshop/live.py): a
 sync worker would be held by each one. A big room's streams go to the stream server instead
 (gunicorn.streams.conf.py), where a stream costs no thread.  A PDF
@@ -20,12 +20,45 @@ PLANNER_CONNECTIONS.
 import multiprocessing
 import os
 
+from gunicorn import util
+from gunicorn.workers import gthread
+
 bind = os.environ.get("PLANNER_BIND", "127.0.0.1:8000")
 # One worker per core: the work is CPU (templates, WeasyPrint), and threads cover the waiting.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-# gunicorn's threaded worker, with its closing of finished connections moved off the main loop,
-# where one client slow to close stalled the whole worker (planner/serving.py).
-worker_class = "planner.serving.ThreadWorker"
+
+
+class ThreadWorker(gthread.ThreadWorker):
+    """gunicorn's threaded worker, with one change, so that no single client can stall it.
+
+    gunicorn 27's gthread worker closes a connection that is not kept alive "gracefully" (RFC
+    9112, section 9.6): it half-closes the socket, then waits up to 2 s for the client to close
+    its side. It does that waiting on the worker's main thread, the one loop that accepts every
+    connection and hands every request to a thread. So each client slow to close (a phone on
+    poor Wi-Fi, a workshop stream ending while its page is busy, or a guest who simply never
+    closes) stopped the worker for up to 2 s: in a room of 400, streams end every 45 s, and the
+    stalls added up to 40 s waits with the cores idle (docs/performance.md, "A room of 1,000").
+
+    Here the same graceful close is made in the request's own thread, where waiting on one
+    client holds only that thread; the main loop then counts the connection closed, once, and
+    has nothing left to close. Defined here, not in the `planner` package, so that gunicorn's
+    master, which loads the worker class, imports none of the app: `systemctl reload` (SIGHUP)
+    then starts workers with all of the new code.
+    """
+
+    def handle(self, conn):
+        result = super().handle(conn)
+        if result is False:  # not kept alive: close it here, off the main loop
+            util.close_graceful(conn.sock)
+            conn.close = _closed_already
+        return result
+
+
+def _closed_already(graceful=False):
+    """TConn.close for a connection its request's thread has closed already."""
+
+
+worker_class = ThreadWorker
 # Enough for a workshop room's open streams plus the requests that come with them: each screen
 # in the room (phone, laptop, projector) holds one thread while its stream is open, so allow
 # (people + screens) / workers + 10. 32 suits a room of 40 on two workers; the 150-person load
@@ -67,8 +100,7 @@ def stream_ceiling(threads: int) -> int:
 def post_worker_init(worker):
     """Tell the app, once loaded in a gthread worker, how many streams it may hold open
     (WORKSHOP_STREAMS_PER_PROCESS, unless the environment set it)."""
-    from gunicorn.workers.gthread import ThreadWorker
-
     config = getattr(worker.wsgi, "config", None)  # the Flask app's, as loaded in this worker
-    if isinstance(worker, ThreadWorker) and config is not None and not config.get("WORKSHOP_STREAMS_PER_PROCESS"):
+    threaded = isinstance(worker, gthread.ThreadWorker)
+    if threaded and config is not None and not config.get("WORKSHOP_STREAMS_PER_PROCESS"):
         config["WORKSHOP_STREAMS_PER_PROCESS"] = stream_ceiling(worker.cfg.threads)

@@ -17,7 +17,7 @@ PLANNER_STREAMS_BIND, the number of workers with PLANNER_STREAM_WORKERS.
 import os
 
 bind = os.environ.get("PLANNER_STREAMS_BIND", "127.0.0.1:8001")
-# One worker carries a room of 1,000 with most of a core to spare (docs/performance.md).
+# One worker carries a room of 1,000 in about a third of a core (docs/performance.md, "A room of 1,000").
 workers = int(os.environ.get("PLANNER_STREAM_WORKERS", "1"))
 worker_class = "gevent"
 # Open connections per worker, each one a stream (a browser's EventSource keeps one per page).

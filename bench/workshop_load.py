@@ -188,7 +188,7 @@ def serve(command: list[str], port: int, database_url: str, log_name: str) -> It
 def gunicorn(
     database_url: str, workers: int, threads: int, worker_class: str | None = None
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The repository's gunicorn.conf.py (its threaded worker, planner/serving.py), with
+    """The repository's gunicorn.conf.py (its threaded worker), with
     `workers` workers of `threads` threads, or another `worker_class` (gthread: gunicorn's own)."""
     port = free_port()
     command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]

@@ -123,3 +123,7 @@ def test_a_drawn_pdf_is_sent_whatever_mark_lies_beside_it(
         assert response.status_code == 200
         assert response.get_data() == body
         assert response.headers["Cache-Control"] == "private, no-cache"
+    # And the download button, which asks first, says it is ready, as the link is.
+    status = client.get(f"/plans/{plan.id}/document/pdf-status")
+    assert status.status_code == 200, status.get_data(as_text=True)
+    assert status.get_json()["ready"] is True and status.get_json()["failed"] is False

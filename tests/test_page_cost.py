@@ -169,6 +169,12 @@ def test_a_save_overtaken_after_its_form_was_read_is_tried_again_and_merges(
     # Ben's edit, then Ana's: her save changed only the field she typed in.
     assert [s.rsplit(": ", 1)[1] for s in summaries[-2:]] == labels
     assert summaries[-1] == f"Edited {named(PRACTICE, saved)}: {labels[1]}"
+    # And her entry in the history tells the item as it was and is: Ben's hours in both.
+    before, after = db.session.execute(
+        select(Change.before, Change.after).where(Change.plan_id == plan_id).order_by(Change.id.desc()).limit(1)
+    ).one()
+    assert (before["hours_per_week"], after["hours_per_week"]) == (7, 7)
+    assert after["description"] == "Written once, read once"
 
 
 def test_no_field_is_named_as_a_row_reads_its_own_attributes(ctx: Flask) -> None:

@@ -1,4 +1,4 @@
-"""How gunicorn serves Planner (planner/serving.py): the threaded worker keeps answering while a
+"""How gunicorn serves Planner: the threaded worker (gunicorn.conf.py) keeps answering while a
 client is slow to close, and the stream server carries a room's streams with no thread each.
 
 Both start real gunicorn processes on loopback, against a database of the test's own in the
@@ -263,3 +263,19 @@ def test_the_stream_server_serves_nothing_but_streams() -> None:
     assert seen == ["GET /workshop/ABCD2345/events", "GET /healthz"]
     assert [status for status, _ in answers.values()] == ["200", "200", "404", "404", "404", "404"]
     assert answers["GET /login"][1] == b"This server carries the workshop's live streams only.\n"
+
+
+def test_gunicorns_master_loads_its_worker_without_importing_the_app() -> None:
+    """gunicorn's master reads gunicorn.conf.py and loads the worker class; on a reload (SIGHUP)
+    it forks new workers from itself. Had it imported any of the app, they would start with that
+    part of the old code beside the new."""
+    script = (
+        "import runpy, sys; from gunicorn.util import load_class;"
+        " settings = runpy.run_path('gunicorn.conf.py');"
+        " load_class(settings['worker_class']);"
+        " print(sorted(m for m in sys.modules if m == 'app' or m.split('.')[0] in ('planner', 'config')))"
+    )
+    found = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]", found.stdout

@@ -82,9 +82,11 @@ def state(plan: Any, today: date) -> str:
     if pdfs is None:
         return READY
     key = cache.document_key(plan, today)
+    if pdfs.has(key):
+        return READY  # a whole PDF is what the download sends, whatever mark lies beside it
     if failure := pdfs.failure(key):
         return failure
-    if not background(app) or pdfs.has(key):
+    if not background(app):
         return READY
     pdfs.want(key)
     wake(app)

@@ -284,7 +284,8 @@ def update_item(plan_id: int, entity_name: str, key: str):
             conflicts.chosen(values_from(form, entity.fields)),
             actor=current_user,
             base_version=conflicts.base_version(),
-            read=read,
+            # None if the item was missing at the read and is back now (restored meanwhile).
+            read=read if read.obj is not None else None,
         )
     except store.ItemGone as gone:
         if gone.deletion is None:

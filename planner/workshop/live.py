@@ -249,9 +249,8 @@ class Watcher:
                 log.exception("workshop watcher could not read revisions")
                 time.sleep(1)
                 continue
-            paced = self._pace(ids)
             with self.cond:
-                changed = paced
+                changed = False
                 for session_id in ids:
                     new = found.get(session_id, GONE)
                     old = self.known.get(session_id)
@@ -265,6 +264,11 @@ class Watcher:
                         self.known[session_id] = new
                         changed = changed or new != old
                 if changed or self.pending:
+                    self._notify()
+            # Then the pace of what was just found, for the phones asleep within their gap: woken
+            # now if the room moved on in what they must hear at once, not one poll later.
+            if self._pace(ids):
+                with self.cond:
                     self._notify()
             time.sleep(self.interval)
 

@@ -111,7 +111,10 @@ def _plan_ref_lists(plan_id: int, key_of: dict[str, dict[int, str]]) -> dict[tup
     for index, item_id, target_id in db.session.execute(_plan_ref_lists_statement(), {"plan_id": plan_id}):
         entity_name, field_name = lists[int(index)]
         target = ENTITY_BY_NAME[entity_name].field(field_name).target
-        found[(entity_name, field_name)][item_id].append(key_of[target][target_id])
+        # An item (or the one it refers to) added since its kind was read, on PostgreSQL where
+        # each statement sees what committed before it: left to the next read, as before.
+        if item_id in key_of[entity_name] and target_id in key_of[target]:
+            found[(entity_name, field_name)][item_id].append(key_of[target][target_id])
     return found
 
 
@@ -221,6 +224,7 @@ class FormRead:
     doc: dict[str, Any]
     obj: Any
     ids: dict[str, dict[str, int]]
+    version: int | None = None  # the item's version as read: a write that moved it since reads again
 
 
 def form_doc(plan: Any, entity: Entity, key: str | None = None) -> dict[str, Any]:
@@ -247,7 +251,7 @@ def form_read(plan: Any, entity: Entity, key: str | None = None) -> FormRead:
         obj = db.session.scalar(_item_statement(entity.name), {"plan_id": plan.id, "key": key})
         doc[entity.collection] = [] if obj is None else [item_record(entity, obj, keys)]
     ids = {name: {k: i for i, k in by_id.items()} for name, by_id in keys.items()}
-    return FormRead(entity, key, doc, obj, ids)
+    return FormRead(entity, key, doc, obj, ids, None if obj is None else obj.version)
 
 
 def _shown(target: Entity) -> list[Any]:

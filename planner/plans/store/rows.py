@@ -104,7 +104,7 @@ def _next_version(plan_id: int, entity: Entity, key: str) -> int:
     return (last or 0) + 1
 
 
-def _room_for_one_more(plan: Any, entity: Entity) -> None:
+def room_for_one_more(plan: Any, entity: Entity) -> None:
     """Raise `TooManyItems` when the plan holds the most items of this kind it may. The plan's
     row is locked first, so that two people adding the last one at once cannot both pass
     (PostgreSQL; on SQLite a write request holds the database's lock from its start). The lock
@@ -119,9 +119,18 @@ def _room_for_one_more(plan: Any, entity: Entity) -> None:
         raise TooManyItems(entity)
 
 
-def insert_item(plan: Any, entity: Entity, key: str, values: dict[str, Any], ids: dict[str, dict[str, int]]) -> Any:
-    """Insert an item at the end of its list. Its version carries on from the key's history."""
-    _room_for_one_more(plan, entity)
+def insert_item(
+    plan: Any,
+    entity: Entity,
+    key: str,
+    values: dict[str, Any],
+    ids: dict[str, dict[str, int]],
+    room_checked: bool = False,
+) -> Any:
+    """Insert an item at the end of its list. Its version carries on from the key's history.
+    `room_checked`: the caller has already called `room_for_one_more` in this transaction."""
+    if not room_checked:
+        room_for_one_more(plan, entity)
     model = ITEM_MODELS[entity.name]
     position = db.session.scalar(
         select(func.coalesce(func.max(model.position), -1) + 1).where(model.plan_id == plan.id)

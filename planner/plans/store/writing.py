@@ -30,7 +30,7 @@ from planner.plans.store.journal import field_labels, item_change, named, plan_c
 from planner.plans.store.merging import changed_fields, in_saved_order, merge_edit
 from planner.plans.store.reading import FormRead, get_item, item_record, item_versions, load_doc, plan_record
 from planner.plans.store.results import NotFound, Saved, TooManyItems
-from planner.plans.store.rows import insert_item, keys_of, next_key, ref_ids, write_values
+from planner.plans.store.rows import insert_item, keys_of, next_key, ref_ids, room_for_one_more, write_values
 
 # How often a save that lost a race with another save is tried again (it then merges).
 RETRIES = 3
@@ -139,8 +139,11 @@ def add_item(
 def _add_item(
     plan: Any, entity: Entity, values: dict[str, Any], actor: Any, source: str | None, ids: dict[str, dict[str, int]]
 ) -> Any:
+    # The plan's row is locked before a new key is chosen: two people adding at once then choose
+    # one after the other, each seeing the other's key, instead of colliding on the same one.
+    room_for_one_more(plan, entity)
     key = values.get("key") or next_key(plan.id, entity)
-    obj = insert_item(plan, entity, key, values, ids)
+    obj = insert_item(plan, entity, key, values, ids, room_checked=True)
     after = {"key": key, **{f.name: plain_value(f, values.get(f.name, f.empty())) for f in entity.fields}}
     summary = f"Added {named(entity, after)}"
     touch(plan, actor, item_change("create", entity, key, obj.version, None, after, summary, source=source))
@@ -178,6 +181,8 @@ def _update_item(
     base_version: int | None,
     read: FormRead | None,
 ) -> Saved:
+    if read is not None and read.obj.version != read.version:
+        read = None  # written since the form read it, in this very transaction: read it again
     if read is not None:
         obj, ids, current = read.obj, read.ids, dict(read.doc[entity.collection][0])
     else:
