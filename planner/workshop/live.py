@@ -216,10 +216,9 @@ class Watcher:
         self.notified_at, self.pending = now, False
         for waiting in self.waiting.values():
             for ticket in waiting:
-                # A phone asleep until its turn stays asleep: in a room of 1,000, waking every
-                # stream for each new card kept the process busy waking streams with nothing to
-                # send. One that does not know of a newer revision yet is woken once, to set its
-                # alarm for its turn.
+                # A phone asleep until its turn stays asleep (in a room of 1,000, waking them all
+                # for each card kept the process busy); one that does not know of a newer
+                # revision yet is woken once, to set its alarm for its turn.
                 if not ticket.napping or self._wanted(ticket, now):
                     ticket.wake.set()
 
@@ -265,8 +264,8 @@ class Watcher:
                         changed = changed or new != old
                 if changed or self.pending:
                     self._notify()
-            # Then the pace of what was just found, for the phones asleep within their gap: woken
-            # now if the room moved on in what they must hear at once, not one poll later.
+            # Then the pace of what was found: phones asleep within their gap are woken now if
+            # the room moved on in what they must hear at once.
             if self._pace(ids):
                 with self.cond:
                     self._notify()
