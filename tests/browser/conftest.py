@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -37,10 +38,32 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+def closing_bodies(app: Any) -> Any:
+    """`app`, with each response's body closed once it is sent, or dropped. Werkzeug's development
+    server closes it only after reading what is left of the request, which fails when the
+    browser has already gone (a page closed while its icon was still being sent): the file a
+    static response holds open was then left to the garbage collector, whose ResourceWarning
+    failed whichever test happened to be running."""
+
+    def served(environ: Any, start_response: Any) -> Any:
+        body = app(environ, start_response)
+
+        def sent() -> Iterator[bytes]:
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+        return sent()
+
+    return served
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on a free local port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    server = make_server("127.0.0.1", 0, closing_bodies(app), threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
