@@ -389,8 +389,9 @@ class Person:
         self.csrf = ""
         self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        return await asyncio.open_connection(HOST, self.port, local_addr=(self.source, 0), limit=1 << 20)
+    async def connect(self, port: int | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A new connection from this phone's address, to the app's port or another (`port`)."""
+        return await asyncio.open_connection(HOST, port or self.port, local_addr=(self.source, 0), limit=1 << 20)
 
     def head(self, method: str, path: str, extra: dict[str, str]) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
@@ -486,9 +487,7 @@ class Stream:
         while True:
             writer = None
             try:
-                reader, writer = await asyncio.open_connection(
-                    HOST, self.port, local_addr=(self.person.source, 0), limit=1 << 20
-                )
+                reader, writer = await self.person.connect(self.port)
                 extra = {"Last-Event-ID": self.last_id, "Accept": "text/event-stream"}
                 writer.write(self.person.head("GET", self.path, extra))
                 async with asyncio.timeout(20) as deadline:
