@@ -94,14 +94,23 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     if (status) status.textContent = text;
   };
   button.hidden = false;
+  const selectForTheReader = () => {
+    field.focus();
+    field.select();
+    say("Selected: press Ctrl+C (⌘C on a Mac) to copy");
+  };
   button.addEventListener("click", async () => {
+    say("");
+    // A browser that is slow to answer (an old phone, a busy machine) still leaves the reader
+    // something to do: the link is selected after a moment, and "Copied" follows if it lands.
+    const slow = setTimeout(selectForTheReader, 1500);
     try {
       await navigator.clipboard.writeText(field.value);
       say("Copied");
     } catch {
-      field.focus();
-      field.select();
-      say("Selected: press Ctrl+C (⌘C on a Mac) to copy");
+      selectForTheReader();
+    } finally {
+      clearTimeout(slow);
     }
   });
 }
