@@ -491,6 +491,19 @@ def test_text_over_its_declared_length_is_refused_and_the_saved_value_kept(app: 
     assert {f"plan-{f.name}" for f in PLAN_FIELDS if f.kind in TEXT_KINDS and f.name in STEP_OF_PLAN_FIELD} <= checked
 
 
+def test_an_entry_over_its_length_is_quoted_back_cut_at_a_word(app: Flask, web: Web, example_plan: Any) -> None:
+    """The message names the entry that is too long by its first words, never by half a word."""
+    field, entity = next((f, e) for e in ENTITIES for f in e.fields if f.kind is Kind.LIST)
+    with app.app_context():
+        key = store.load_doc(store.get_plan(example_plan.id))[entity.collection][0]["key"]
+    entry = "Neighbourhood associations downtown " + "x" * field.max_length
+    prefix = f"{entity.name}-{key}"
+    response = web.post(f"/plans/{example_plan.id}/items/{entity.name}/{key}", {f"{prefix}-{field.name}": entry})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f"at most {field.max_length} characters: “Neighbourhood associations…”" in page
+
+
 def test_a_noncharacter_typed_into_a_form_is_dropped_as_the_import_would_refuse_it(
     app: Flask, web: Web, example_plan: Any
 ) -> None:

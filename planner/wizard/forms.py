@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, NumberInput, html_params
 
 from planner.domain import ENTITIES, ENTITY_BY_NAME, STEP_OF_ENTITY, Field, Kind
 from planner.plans import view
+from planner.text import shorten
 
 
 class LinesField(TextAreaField):
@@ -85,7 +86,7 @@ class EntriesWithin:
             raise ValidationError(f"At most {self.max_items} entries.")
         for entry in entries:
             if len(entry) > self.max_length:
-                raise ValidationError(f"Each entry can be at most {self.max_length} characters: “{entry[:30]}…”")
+                raise ValidationError(f"Each entry can be at most {self.max_length} characters: “{shorten(entry, 30)}”")
 
 
 class AtMost:
