@@ -197,9 +197,14 @@ def _item_statement(entity_name: str, column: str | None = None) -> Any:
     )
 
 
-def get_item(plan: Any, entity: Entity, key: str) -> Any:
-    """The stored item; raises `ItemGone` (saying who deleted it, when known) if there is none."""
-    obj = db.session.scalar(_item_statement(entity.name), {"plan_id": plan.id, "key": key})
+def get_item(plan: Any, entity: Entity, key: str, *, locked: bool = False) -> Any:
+    """The stored item; raises `ItemGone` (saying who deleted it, when known) if there is none.
+    `locked`: its row locked until the transaction ends, as an UPDATE would lock it (FOR NO KEY
+    UPDATE on PostgreSQL), and read afresh."""
+    statement = _item_statement(entity.name)
+    if locked:
+        statement = statement.with_for_update(key_share=True).execution_options(populate_existing=True)
+    obj = db.session.scalar(statement, {"plan_id": plan.id, "key": key})
     if obj is None:
         deletion, by = last_deletion(plan.id, entity, key)
         raise ItemGone(entity, key, deletion, by)

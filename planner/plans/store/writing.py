@@ -39,7 +39,10 @@ RETRIES = 3
 def _retrying(write: Any) -> Any:
     """Run a write again when another save got in first: the next try merges with it. Each try
     is a savepoint: a lost race undoes that try alone, and the next reads afresh what the other
-    save wrote. `write(attempt)` is told which try it is (0 for the first)."""
+    save wrote. `write(attempt)` is told which try it is (0 for the first); a try after a lost
+    race locks the row it writes before reading it (`_LOCK`), so that under many saves at once
+    it cannot lose again: the first try takes no lock, so that saves that do not meet never
+    wait for each other."""
     for attempt in range(RETRIES):
         try:
             with db.session.begin_nested():
@@ -65,10 +68,19 @@ def update_plan_fields(
 ) -> Saved:
     """Save some of the plan's own fields. With `base_version` (the `fields_version` the form
     was based on), others' changes since are merged, or `EditConflict` is raised."""
-    return _retrying(lambda _attempt: _update_plan_fields(plan, values, actor, base_version))
+    return _retrying(lambda attempt: _update_plan_fields(plan, values, actor, base_version, locked=attempt > 0))
 
 
-def _update_plan_fields(plan: Any, values: dict[str, Any], actor: Any, base_version: int | None) -> Saved:
+# The lock an UPDATE takes (FOR NO KEY UPDATE on PostgreSQL; SQLite lets one writer in at a time):
+# the rows that refer to the locked one are written meanwhile without waiting.
+_LOCK = {"key_share": True}
+
+
+def _update_plan_fields(
+    plan: Any, values: dict[str, Any], actor: Any, base_version: int | None, *, locked: bool = False
+) -> Saved:
+    if locked:
+        db.session.refresh(plan, with_for_update=_LOCK)
     fields = [f for f in PLAN_FIELDS if f.name in values]
     names = [f.name for f in fields]
     current = plan_record(plan, names)
@@ -168,7 +180,9 @@ def update_item(
     if read is not None and (read.entity is not entity or read.key != key or read.obj is None):
         raise ValueError(f"read: not the form of {entity.name} {key!r}")
     return _retrying(
-        lambda attempt: _update_item(plan, entity, key, values, actor, base_version, read if attempt == 0 else None)
+        lambda attempt: _update_item(
+            plan, entity, key, values, actor, base_version, read if attempt == 0 else None, locked=attempt > 0
+        )
     )
 
 
@@ -180,13 +194,15 @@ def _update_item(
     actor: Any,
     base_version: int | None,
     read: FormRead | None,
+    *,
+    locked: bool = False,
 ) -> Saved:
     if read is not None and read.obj.version != read.version:
         read = None  # written since the form read it, in this very transaction: read it again
     if read is not None:
         obj, ids, current = read.obj, read.ids, dict(read.doc[entity.collection][0])
     else:
-        obj = get_item(plan, entity, key)
+        obj = get_item(plan, entity, key, locked=locked)
         ids = ref_ids(plan.id, entity)
         current = item_record(entity, obj, keys_of(ids))
     fields = [f for f in entity.fields if f.name in values]
