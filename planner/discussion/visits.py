@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 
 from planner import unit
 from planner.accounts.models import Membership, User
@@ -215,24 +215,47 @@ def news(
 
 
 def _news(plan_id: int, user_id: int, plan_since: datetime, since: dict[str, datetime], step: str | None) -> News:
+    """Counted and gathered by the database: what a page shows of others' changes (per step, per
+    item, and the step's distinct summaries per person) is small, however many changes there were
+    since the member's first look; reading every one of them made each step page slower through
+    a long day of a busy team's edits."""
     oldest = min(since.values())
     not_mine = or_(Change.user_id.is_(None), Change.user_id != user_id)
-    others = (Change.plan_id == plan_id, Change.at > oldest, not_mine)
-    changes = db.session.execute(
-        select(Change.step, Change.entity, Change.item_key, Change.summary, Change.source, Change.action, Change.at)
-        .add_columns(User.name)
-        .outerjoin(User, User.id == Change.user_id)
-        .where(*others)
-        .order_by(Change.at, Change.id)
-    ).all()
+    # A change is news when it came after the member's last look at its step (`since`).
+    news_since = case({slug: literal(at, Change.at.type) for slug, at in since.items()}, value=Change.step)
+    news = (Change.plan_id == plan_id, Change.at > oldest, not_mine, Change.at > news_since)
+    steps: Counter[str] = Counter()
+    items: set[tuple[str, str]] = set()
+    plan_changed = False
+    # One row per step and item changed (or the plan's fields), however often.
+    per_item = select(Change.step, Change.entity, Change.item_key, func.count()).where(*news)
+    for step_slug, entity_name, key, count in db.session.execute(
+        per_item.group_by(Change.step, Change.entity, Change.item_key)
+    ):
+        steps[step_slug] += count
+        if key:
+            items.add((entity_name, key))
+        plan_changed = plan_changed or entity_name == "plan"
+    changed: dict[str, list[str]] = {}
+    if step in since:
+        # What a deletion took along is said by the deletion ("and 2 items that needed it").
+        along = and_(Change.source.like("change:%"), Change.action != "restore")
+        first = func.min(Change.at)
+        rows = db.session.execute(
+            select(User.name, Change.summary)
+            .outerjoin(User, User.id == Change.user_id)
+            .where(*news, Change.step == step, or_(Change.source.is_(None), not_(along)))
+            .group_by(User.name, Change.summary)
+            .order_by(first, func.min(Change.id))
+        )
+        for name, summary in rows:
+            changed.setdefault(name or "Someone", []).append(summary)
     # Only the plan's own fields need the values, to say which fields changed.
     fields: set[str] = set()
-    for step_slug, at, after, before in db.session.execute(
-        select(Change.step, Change.at, Change.after, Change.before).where(
-            *others, Change.entity == "plan", Change.action != "import"
-        )
-    ):
-        if step_slug in since and at > since[step_slug]:
+    if plan_changed:
+        for after, before in db.session.execute(
+            select(Change.after, Change.before).where(*news, Change.entity == "plan", Change.action != "import")
+        ):
             fields.update((after or before or {}).keys())
     comments = db.session.execute(
         select(Comment.step, Comment.created_at, User.name)
@@ -244,21 +267,7 @@ def _news(plan_id: int, user_id: int, plan_since: datetime, since: dict[str, dat
         )
         .order_by(Comment.created_at, Comment.id)
     ).all()
-
-    steps: Counter[str] = Counter()
-    items: set[tuple[str, str]] = set()
-    changed: dict[str, list[str]] = {}
     commented: Counter[str] = Counter()
-    for c in changes:
-        if not c.step or c.step not in since or c.at <= since[c.step]:
-            continue
-        steps[c.step] += 1
-        if c.item_key:
-            items.add((c.entity, c.item_key))
-        # What a deletion took along is said by the deletion ("and 2 items that needed it").
-        along = (c.source or "").startswith("change:") and c.action != "restore"
-        if c.step == step and not along:
-            changed.setdefault(c.name or "Someone", []).append(c.summary)
     for comment_step, at, name in comments:
         if comment_step in since and at > since[comment_step]:
             steps[comment_step] += 1
